@@ -1,0 +1,85 @@
+# flexflow: the two commands a newcomer needs are `make run` and `make test`.
+# Everything else here is what those two are built from.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN        := $(CURDIR)/bin
+BUF        := $(BIN)/buf
+GO         ?= go
+GOTEST_FLAGS ?= -race -count=1 -timeout 12m
+export PATH := $(BIN):$(PATH)
+
+TOOLS_STAMP  := $(BIN)/.tools-stamp
+JAEGER       := $(BIN)/jaeger
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- tools
+# The tools module is kept out of go.work: buf pulls a pre-release protobuf that
+# must not become the services' protobuf.
+$(TOOLS_STAMP): tools/go.mod tools/go.sum
+	@mkdir -p $(BIN)
+	GOWORK=off $(GO) -C tools build -o $(BIN)/ tool
+	@touch $@
+
+.PHONY: tools
+tools: $(TOOLS_STAMP) ## build buf, the protoc plugins and grpcurl into bin/
+
+# Jaeger's cold build takes minutes and ~2 GB of memory: build once, reuse.
+$(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
+	@mkdir -p $(BIN)
+	GOWORK=off $(GO) -C tools/jaeger build -o $(JAEGER) github.com/jaegertracing/jaeger/cmd/jaeger
+
+.PHONY: jaeger-build
+jaeger-build: $(JAEGER) ## build the pinned Jaeger v2 into bin/
+
+# ---------------------------------------------------------------- protobuf
+.PHONY: proto
+proto: tools ## regenerate Go and OpenAPI code from proto/ (commit the result)
+	$(BUF) format -w proto/api
+	$(BUF) generate
+
+.PHONY: proto-check
+proto-check: tools ## fail when generated code is stale, lint or format complain, or a break slipped in
+	$(BUF) format proto/api -d --exit-code || { echo "proto files are not formatted: run 'make proto'"; exit 1; }
+	$(BUF) lint
+	./deploy/scripts/check-generated.sh
+	./deploy/scripts/check-breaking.sh
+
+# ---------------------------------------------------------------- go
+.PHONY: lint
+lint: tools ## gofmt, go vet and buf checks
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^proto/gen/')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet work
+	$(BUF) lint
+
+.PHONY: test
+test: tools proto-check lint ## every test of every module (what CI runs)
+	$(GO) test $(GOTEST_FLAGS) work
+
+.PHONY: bench
+bench: tools ## benchmarks; results as ratios against baselines from the same run
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 work
+
+FUZZTIME ?= 20s
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each
+	./deploy/scripts/fuzz.sh $(FUZZTIME)
+
+.PHONY: build
+build: ## build every binary into bin/
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/*/cmd/... ./gateway/cmd/... ./deploy/cmd/...
+
+.PHONY: run
+run: build ## start the whole system on embedded defaults (Ctrl-C stops it)
+	$(BIN)/flexflow-run
+
+.PHONY: clean
+clean: ## remove built binaries (keeps .flexflow data)
+	rm -rf $(BIN)

@@ -1,0 +1,3 @@
+module github.com/flexflow/flexflow/deploy
+
+go 1.26.0

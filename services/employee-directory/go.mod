@@ -1,0 +1,3 @@
+module github.com/flexflow/flexflow/services/employee-directory
+
+go 1.26.0
