@@ -1,0 +1,72 @@
+package edge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
+)
+
+// limitBody enforces the edge's body rules before grpc-gateway sees a request:
+// at most maxBytes (413 otherwise, whether or not Content-Length was sent),
+// JSON content type on requests that carry a body (415), well-formed UTF-8
+// JSON (400 with a short reason). Bodies are small (webhooks are a few hundred
+// bytes), so reading them whole is cheaper than streaming a decoder that must
+// be able to fail half-way.
+func limitBody(maxBytes int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > maxBytes {
+			WriteError(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument, "request body over the 1 MiB limit")
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength != 0 {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || (mt != "application/json" && !(len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
+				WriteError(w, http.StatusUnsupportedMediaType, codes.InvalidArgument, "content type must be application/json")
+				return
+			}
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				WriteError(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument, "request body over the 1 MiB limit")
+				return
+			}
+			WriteError(w, http.StatusBadRequest, codes.InvalidArgument, "could not read request body")
+			return
+		}
+		if !utf8.Valid(body) {
+			WriteError(w, http.StatusBadRequest, codes.InvalidArgument, "malformed JSON: body is not valid UTF-8")
+			return
+		}
+		if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+			WriteError(w, http.StatusBadRequest, codes.InvalidArgument, "malformed JSON: "+syntaxReason(body))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// syntaxReason names where a body stops being JSON, without quoting it.
+func syntaxReason(body []byte) string {
+	var v any
+	err := json.Unmarshal(body, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	return "not a JSON document"
+}
