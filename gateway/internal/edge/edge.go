@@ -168,4 +168,3 @@ func Healthy(ctx context.Context, b Backends) error {
 	}
 	return nil
 }
-
