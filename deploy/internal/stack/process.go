@@ -233,4 +233,3 @@ func EnvWith(base []string, vars map[string]string) []string {
 	}
 	return out
 }
-
