@@ -37,6 +37,11 @@ $(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## build the pinned Jaeger v2 into bin/
 
+# Jaeger's own traces are switched off so the query API shows flexflow only.
+.PHONY: jaeger
+jaeger: $(JAEGER) ## run Jaeger (OTLP :4317/:4318, query API :16686); `make run` then exports to it
+	OTEL_SDK_DISABLED=true OTEL_TRACES_SAMPLER=always_off $(JAEGER) --config $(CURDIR)/deploy/jaeger/config.yaml
+
 # ---------------------------------------------------------------- protobuf
 .PHONY: proto
 proto: tools ## regenerate Go and OpenAPI code from proto/ (commit the result)
