@@ -429,8 +429,8 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 // and an event for the same job never race; the lease does the same across
 // processes.
 type keyedMutex struct {
-	mu    sync.Mutex
-	held  map[domain.JobKey]chan struct{}
+	mu   sync.Mutex
+	held map[domain.JobKey]chan struct{}
 }
 
 func (k *keyedMutex) lock(ctx context.Context, key domain.JobKey) (func(), error) {

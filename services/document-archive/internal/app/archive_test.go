@@ -400,4 +400,3 @@ func TestNewArchiverRefusesNilDependencies(t *testing.T) {
 		t.Fatal("nil Records accepted")
 	}
 }
-
