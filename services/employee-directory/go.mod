@@ -1,3 +1,5 @@
 module github.com/flexflow/flexflow/services/employee-directory
 
 go 1.26.0
+
+require github.com/google/go-cmp v0.7.0
