@@ -149,16 +149,21 @@ type FlexDocument struct {
 	SizeBytes  int64
 }
 
-// FindUnclaimed returns the first document titled title whose id is not
-// claimed by another archive job. claimedByOther answers for one id. The
-// claim check is what keeps two contracts with the same name (or two
-// generations of one contract) from taking each other's document for their
-// own.
-func FindUnclaimed(docs []FlexDocument, title string, claimedByOther func(id string) bool) (FlexDocument, bool) {
+// FindUnclaimed returns the first document titled title that no other
+// archive job has claimed; claimedBy maps a Flex HRM document id to the job
+// that recorded it. The claim check keeps two contracts with the same name,
+// or two generations of one contract, from taking each other's document for
+// their own; a document claimed by self is self's (a crash fell between the
+// claim and the record).
+func FindUnclaimed(docs []FlexDocument, title string, claimedBy map[string]JobKey, self JobKey) (FlexDocument, bool) {
 	for _, d := range docs {
-		if d.Title == title && !claimedByOther(d.ID) {
-			return d, true
+		if d.Title != title {
+			continue
 		}
+		if owner, claimed := claimedBy[d.ID]; claimed && owner != self {
+			continue
+		}
+		return d, true
 	}
 	return FlexDocument{}, false
 }

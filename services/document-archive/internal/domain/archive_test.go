@@ -57,19 +57,23 @@ func TestFindUnclaimed(t *testing.T) {
 		{ID: "d1", Title: "Avtal - Pending.pdf"},
 		{ID: "d2", Title: "Annat - Pending.pdf"},
 	}
+	self := domain.JobKey{ContractID: 7, Status: domain.StatusPending, Generation: 1}
+	gen0 := domain.JobKey{ContractID: 7, Status: domain.StatusPending}
+	otherContract := domain.JobKey{ContractID: 8, Status: domain.StatusPending}
 	tests := []struct {
 		name    string
-		claimed map[string]bool
+		claimed map[string]domain.JobKey
 		want    string
 		found   bool
 	}{
 		{name: "unclaimed_document_with_the_title_is_found", claimed: nil, want: "d0", found: true},
-		{name: "a_document_claimed_by_an_earlier_generation_is_passed_over", claimed: map[string]bool{"d0": true}, want: "d1", found: true},
-		{name: "all_documents_with_the_title_claimed_means_not_found", claimed: map[string]bool{"d0": true, "d1": true}, found: false},
+		{name: "a_document_claimed_by_an_earlier_generation_is_passed_over", claimed: map[string]domain.JobKey{"d0": gen0}, want: "d1", found: true},
+		{name: "all_documents_with_the_title_claimed_means_not_found", claimed: map[string]domain.JobKey{"d0": gen0, "d1": otherContract}, found: false},
+		{name: "a_document_claimed_by_the_same_job_is_its_own", claimed: map[string]domain.JobKey{"d0": self}, want: "d0", found: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := domain.FindUnclaimed(docs, "Avtal - Pending.pdf", func(id string) bool { return tt.claimed[id] })
+			got, ok := domain.FindUnclaimed(docs, "Avtal - Pending.pdf", tt.claimed, self)
 			if ok != tt.found || got.ID != tt.want {
 				t.Fatalf("FindUnclaimed = %v, %v; want %q, %v", got, ok, tt.want, tt.found)
 			}
