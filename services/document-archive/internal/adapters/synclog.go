@@ -12,8 +12,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
 	"github.com/flexflow/flexflow/libs/telemetry"
+	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
 	"github.com/flexflow/flexflow/services/document-archive/internal/app"
 )
 

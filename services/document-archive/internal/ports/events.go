@@ -27,8 +27,6 @@ const (
 	SubjectSigned    = "flexflow.events.contract.signed"
 	// ConsumerName is the durable consumer of document-archive.
 	ConsumerName = "document-archive"
-	// EventsStream holds contract-sync's events.
-	EventsStream = "FLEXFLOW_EVENTS"
 )
 
 // Span attribute keys; they carry ids and outcomes, never personal data.
