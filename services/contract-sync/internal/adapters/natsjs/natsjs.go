@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/flexflow/flexflow/libs/natsx"
 	"github.com/flexflow/flexflow/libs/telemetry"
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
@@ -86,27 +87,33 @@ func (t Topology) buckets() []jetstream.KeyValueConfig {
 	}
 }
 
-// Ensure creates the streams and buckets contract-sync uses, leaving ones
-// that exist as they are (another service may have created them first).
+// owned are the streams and buckets contract-sync alone writes the
+// configuration of; the shared ones (events, sync log, failures) are created
+// when missing and otherwise left as another service configured them, so two
+// services never flip a shared configuration back and forth.
+var owned = map[string]bool{WebhookStream: true, CallbacksBucket: true, ContractsBucket: true}
+
+// Ensure creates (or, for the ones contract-sync owns, updates) the streams
+// and buckets contract-sync uses.
 func Ensure(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	for _, cfg := range t.streams() {
-		if _, err := js.Stream(ctx, cfg.Name); err == nil {
-			continue
-		} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+		if !owned[cfg.Name] {
+			if _, err := js.Stream(ctx, cfg.Name); err == nil {
+				continue
+			}
 		}
-		if _, err := js.CreateStream(ctx, cfg); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		if _, err := natsx.EnsureStream(ctx, js, cfg); err != nil {
+			return err
 		}
 	}
 	for _, cfg := range t.buckets() {
-		if _, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
-			continue
-		} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-			return fmt.Errorf("look up bucket %s: %w", cfg.Bucket, err)
+		if !owned[cfg.Bucket] {
+			if _, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
+				continue
+			}
 		}
-		if _, err := js.CreateKeyValue(ctx, cfg); err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
-			return fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
+		if _, err := natsx.EnsureKV(ctx, js, cfg); err != nil {
+			return err
 		}
 	}
 	return nil
