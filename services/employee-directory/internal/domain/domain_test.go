@@ -160,10 +160,10 @@ func TestCurrentPeriod(t *testing.T) {
 			wantID: "b", wantOK: true,
 		},
 		{
-			name: "equal starts resolve to the open-ended one",
+			name: "equal starts resolve to the smallest id, as libs/flexhrm does",
 			periods: []domain.Period{
-				{ID: "z", From: day("2022-01-01"), To: day("2022-06-01")},
-				{ID: "a", From: day("2022-01-01")},
+				{ID: "z", From: day("2022-01-01"), To: day("2022-12-31")},
+				{ID: "a", From: day("2022-01-01"), To: day("2022-06-01")},
 			},
 			wantID: "a", wantOK: true,
 		},

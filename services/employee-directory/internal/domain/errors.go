@@ -10,9 +10,11 @@ import (
 // into these once; the gRPC port maps each to one status code. Their messages
 // are safe to return to callers: no personal data, no credentials.
 var (
+	// ErrNotFound: Flex HRM has no such object; more specific errors wrap it.
+	ErrNotFound = errors.New("not found in Flex HRM")
 	// ErrEmployeeNotFound: no employee has the employment number (in the
 	// companies the API user sees, or in the company asked for).
-	ErrEmployeeNotFound = errors.New("employee not found in Flex HRM")
+	ErrEmployeeNotFound = fmt.Errorf("employee %w", ErrNotFound)
 	// ErrCredentialsRejected: Flex HRM answered 401 to flexflow's API user.
 	ErrCredentialsRejected = errors.New("Flex HRM rejected flexflow's credentials (FLEXHRM_CREDENTIALS)")
 	// ErrCompanyForbidden: Flex HRM answered 403, the API user may not see

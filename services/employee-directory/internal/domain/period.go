@@ -43,8 +43,8 @@ func (p Period) Span() string {
 
 // CurrentPeriod picks the period the mapped position and dates come from: the
 // one covering today, else the one with the latest start. Ties (which Flex
-// HRM's overlap rule should prevent) go to the later start, then the later
-// end (open-ended last), then the higher id, so the choice is stable.
+// HRM's overlap rule should prevent) go to the smallest id, the same rule as
+// libs/flexhrm's CurrentPeriod, so every flexflow component agrees.
 func CurrentPeriod(periods []Period, today Date) (Period, bool) {
 	if len(periods) == 0 {
 		return Period{}, false
@@ -59,10 +59,15 @@ func CurrentPeriod(periods []Period, today Date) (Period, bool) {
 	if len(candidates) == 0 {
 		candidates = periods
 	}
-	return slices.MaxFunc(candidates, comparePeriods), true
+	return slices.MinFunc(candidates, func(a, b Period) int {
+		if c := b.From.Compare(a.From); c != 0 {
+			return c // the later start first
+		}
+		return cmp.Compare(a.ID, b.ID)
+	}), true
 }
 
-// comparePeriods orders by start, then end (open-ended is the latest), then id.
+// comparePeriods orders by start, then end (open-ended last), then id.
 func comparePeriods(a, b Period) int {
 	if c := a.From.Compare(b.From); c != 0 {
 		return c

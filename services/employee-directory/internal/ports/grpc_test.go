@@ -1,0 +1,129 @@
+package ports_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	edv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/employeedirectory/v1"
+
+	"github.com/flexflow/flexflow/services/employee-directory/internal/app"
+	"github.com/flexflow/flexflow/services/employee-directory/internal/domain"
+	"github.com/flexflow/flexflow/services/employee-directory/internal/ports"
+)
+
+// failingDirectory answers every call with err.
+type failingDirectory struct{ err error }
+
+func (f failingDirectory) GetEmployee(context.Context, app.GetEmployeeQuery) (domain.Employee, error) {
+	return domain.Employee{}, f.err
+}
+func (f failingDirectory) ListEmployees(context.Context, app.ListEmployeesQuery) (app.EmployeePage, error) {
+	return app.EmployeePage{}, f.err
+}
+func (f failingDirectory) UpdateEmployee(context.Context, app.UpdateEmployeeCommand) (app.UpdateEmployeeResult, error) {
+	return app.UpdateEmployeeResult{}, f.err
+}
+func (f failingDirectory) UpsertEmploymentPeriod(context.Context, app.UpsertPeriodCommand) (app.UpsertPeriodResult, error) {
+	return app.UpsertPeriodResult{}, f.err
+}
+
+// credentialsLike mimics the adapter: a domain kind with a scrubbed detail.
+type withDetail struct {
+	kind   error
+	detail string
+}
+
+func (e withDetail) Error() string { return e.kind.Error() + ": " + e.detail }
+func (e withDetail) Unwrap() error { return e.kind }
+
+func TestErrorsMapToOneCodeEach(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantCode  codes.Code
+		wantMsg   string
+		wantField string
+	}{
+		{name: "a missing employee is NotFound",
+			err:      fmt.Errorf("find employee number 1001: %w", domain.ErrEmployeeNotFound),
+			wantCode: codes.NotFound, wantMsg: "employee not found in Flex HRM"},
+		{name: "an ambiguous number is FailedPrecondition naming the companies",
+			err:      fmt.Errorf("find: %w", &domain.AmbiguousEmployeeError{EmployeeNumber: "1001", Companies: []string{"Acme AB (company_id c-1)", "Beta AB (company_id c-2)"}}),
+			wantCode: codes.FailedPrecondition, wantMsg: "Acme AB (company_id c-1), Beta AB (company_id c-2)"},
+		{name: "rejected credentials are Unavailable with a message for an SRE",
+			err:      fmt.Errorf("find employee number 1001: %w", domain.ErrCredentialsRejected),
+			wantCode: codes.Unavailable, wantMsg: "Flex HRM rejected flexflow's credentials (FLEXHRM_CREDENTIALS)"},
+		{name: "an unknown customer number says so after the credentials message",
+			err:      fmt.Errorf("find: %w", withDetail{domain.ErrCredentialsRejected, "Flex HRM does not know the customer number"}),
+			wantCode: codes.Unavailable, wantMsg: "(FLEXHRM_CREDENTIALS): Flex HRM does not know the customer number"},
+		{name: "rate limiting after the retries is ResourceExhausted",
+			err:      fmt.Errorf("find: %w", domain.ErrRateLimited),
+			wantCode: codes.ResourceExhausted, wantMsg: "rate limiting"},
+		{name: "an unavailable Flex HRM is Unavailable",
+			err:      fmt.Errorf("find: %w", withDetail{domain.ErrUpstreamUnavailable, "flexhrm: find employees: 503 ServiceUnavailable (after 3 attempts)"}),
+			wantCode: codes.Unavailable, wantMsg: "Flex HRM is unavailable: flexhrm: find employees: 503"},
+		{name: "a company the API user may not see is FailedPrecondition",
+			err:      domain.ErrCompanyForbidden,
+			wantCode: codes.FailedPrecondition, wantMsg: "does not let flexflow's API user access"},
+		{name: "an invalid field is InvalidArgument naming it",
+			err:      &domain.InvalidFieldError{Field: "national_id", Reason: "is not a valid Swedish personnummer or samordningsnummer"},
+			wantCode: codes.InvalidArgument, wantMsg: "national_id: is not a valid", wantField: "national_id"},
+		{name: "a Flex HRM validation refusal names our field, not Flex's",
+			err:      &domain.UpstreamRejectedError{Code: "ValidationFailed", Fields: []string{"postalCode"}},
+			wantCode: codes.InvalidArgument, wantMsg: "invalid postal_code", wantField: "postal_code"},
+		{name: "a deadline is DeadlineExceeded",
+			err:      fmt.Errorf("find: %w", context.DeadlineExceeded),
+			wantCode: codes.DeadlineExceeded, wantMsg: "deadline exceeded"},
+		{name: "anything else is Internal without its text",
+			err:      errors.New("flexhrm: secret detail 19900312-1234"),
+			wantCode: codes.Internal, wantMsg: "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			srv, err := ports.NewGRPCServer(failingDirectory{tt.err}, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = srv.GetEmployee(t.Context(), &edv1.GetEmployeeRequest{EmployeeNumber: "1001"})
+			st := status.Convert(err)
+			if st.Code() != tt.wantCode || !strings.Contains(st.Message(), tt.wantMsg) {
+				t.Fatalf("got %s %q; want %s containing %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
+			}
+			if strings.Contains(st.Message(), "19900312") {
+				t.Fatal("the status leaks a national ID")
+			}
+			if tt.wantField != "" {
+				var found bool
+				for _, d := range st.Details() {
+					if br, ok := d.(*errdetails.BadRequest); ok {
+						for _, v := range br.GetFieldViolations() {
+							found = found || v.GetField() == tt.wantField
+						}
+					}
+				}
+				if !found {
+					t.Fatalf("no BadRequest field violation for %s in %v", tt.wantField, st.Details())
+				}
+			}
+			if logs.Len() == 0 {
+				t.Fatal("the failure was not logged")
+			}
+		})
+	}
+}
+
+func TestNewGRPCServerRefusesNil(t *testing.T) {
+	if _, err := ports.NewGRPCServer(nil, slog.Default()); err == nil {
+		t.Fatal("want an error")
+	}
+}
