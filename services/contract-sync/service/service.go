@@ -180,6 +180,10 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (s *Service, er
 		tp = otel.GetTracerProvider()
 	}
 	tracer := tp.Tracer("github.com/flexflow/flexflow/services/contract-sync")
+	// Trace context crosses NATS in W3C headers; the propagator is global
+	// because otelgrpc and otelhttp read the global too. Setting the same
+	// propagator again is harmless.
+	otel.SetTextMapPropagator(telemetry.Propagator())
 	s = &Service{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
