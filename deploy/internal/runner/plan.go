@@ -131,7 +131,7 @@ func Build(in Inputs) (Plan, error) {
 	} else {
 		specs = append(specs, stack.Spec{
 			Name: "nats", Path: bin("flexflow-nats"),
-			Args:  []string{"-listen", NATSAddr, "-data", filepath.Join(in.DataDir, "nats")},
+			Args:  []string{"-listen", NATSAddr, "-data", in.DataDir},
 			Ready: stack.TCPReady(NATSAddr),
 		})
 		svc["NATS_URL"] = "nats://" + NATSAddr
