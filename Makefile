@@ -85,6 +85,10 @@ build: ## build every binary into bin/
 run: build ## start the whole system on embedded defaults (Ctrl-C stops it)
 	$(BIN)/flexflow-run
 
+.PHONY: demo
+demo: build ## against a running `make run`: one contract created, published, signed; prints its sync log, fields and documents
+	$(BIN)/flexflow-demo
+
 .PHONY: clean
 clean: ## remove built binaries (keeps .flexflow data)
 	rm -rf $(BIN)
