@@ -109,11 +109,20 @@ func Build(in Inputs) (Plan, error) {
 		"OPERATOR_TOKENS":           envOr(env, "OPERATOR_TOKENS", in.Secrets["OPERATOR_TOKENS"]),
 		"ONEFLOW_SIGN_KEY":          envOr(env, "ONEFLOW_SIGN_KEY", in.Secrets["ONEFLOW_SIGN_KEY"]),
 	}
+	// contract-sync presents one token of each kind to its peers: the first
+	// of each list unless the user names one.
+	svc["EMPLOYEE_DIRECTORY_TOKEN"] = envOr(env, "EMPLOYEE_DIRECTORY_TOKEN", firstOf(svc["EMPLOYEE_DIRECTORY_TOKENS"]))
+	svc["OPERATOR_TOKEN"] = envOr(env, "OPERATOR_TOKEN", firstOf(svc["OPERATOR_TOKENS"]))
 	// Secrets given as files stay files.
-	for _, k := range []string{"EMPLOYEE_DIRECTORY_TOKENS", "OPERATOR_TOKENS", "ONEFLOW_SIGN_KEY", "FLEXHRM_CREDENTIALS", "ONEFLOW_API_TOKEN"} {
+	for _, k := range []string{"EMPLOYEE_DIRECTORY_TOKENS", "OPERATOR_TOKENS", "EMPLOYEE_DIRECTORY_TOKEN", "OPERATOR_TOKEN", "ONEFLOW_SIGN_KEY", "FLEXHRM_CREDENTIALS", "ONEFLOW_API_TOKEN"} {
 		if f := env[k+"_FILE"]; f != "" {
 			delete(svc, k)
 			svc[k+"_FILE"] = f
+		}
+	}
+	for list, one := range map[string]string{"EMPLOYEE_DIRECTORY_TOKENS": "EMPLOYEE_DIRECTORY_TOKEN", "OPERATOR_TOKENS": "OPERATOR_TOKEN"} {
+		if env[list+"_FILE"] != "" && env[one] == "" && env[one+"_FILE"] == "" {
+			return Plan{}, fmt.Errorf("%s: required when %s_FILE is used (the token contract-sync presents)", one, list)
 		}
 	}
 	gateway := svc["GATEWAY_ADDR"]
@@ -217,6 +226,15 @@ func Build(in Inputs) (Plan, error) {
 		ready[1] = "gateway https://" + gateway
 	}
 	return Plan{Specs: specs, ReadyLine: strings.Join(ready, " · "), ServiceEnv: svc}, nil
+}
+
+func firstOf(list string) string {
+	for _, t := range strings.Split(list, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // withService adds OTEL_SERVICE_NAME so each process names itself in traces.

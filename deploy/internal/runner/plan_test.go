@@ -28,7 +28,7 @@ func TestPlanStartsSandboxesOnlyWhereNoRealEndpointIsConfigured(t *testing.T) {
 			env:       map[string]string{},
 			wantProcs: "nats,flexhrm-sandbox,oneflow-sandbox,employee-directory,contract-sync,document-archive,gateway",
 			wantReady: []string{"gateway http://127.0.0.1:8080", "webhook http://127.0.0.1:8080/v1/webhooks/oneflow", "Flex HRM sandbox", "Oneflow sandbox", "traces not exported"},
-			wantEnv:   map[string]string{"NATS_URL": "nats://" + NATSAddr, "ONEFLOW_SIGN_KEY": "sign-secret-1", "OPERATOR_TOKENS": "op-secret-1"},
+			wantEnv:   map[string]string{"NATS_URL": "nats://" + NATSAddr, "ONEFLOW_SIGN_KEY": "sign-secret-1", "OPERATOR_TOKENS": "op-secret-1", "OPERATOR_TOKEN": "op-secret-1", "EMPLOYEE_DIRECTORY_TOKEN": "emp-secret-1"},
 		},
 		{
 			name:      "real_flex_hrm_replaces_its_sandbox",
@@ -58,7 +58,7 @@ func TestPlanStartsSandboxesOnlyWhereNoRealEndpointIsConfigured(t *testing.T) {
 		},
 		{
 			name:      "secret_files_are_passed_as_files",
-			env:       map[string]string{"OPERATOR_TOKENS_FILE": "/run/secrets/operator"},
+			env:       map[string]string{"OPERATOR_TOKENS_FILE": "/run/secrets/operator", "OPERATOR_TOKEN_FILE": "/run/secrets/operator-one"},
 			wantProcs: "nats,flexhrm-sandbox,oneflow-sandbox,employee-directory,contract-sync,document-archive,gateway",
 			wantEnv:   map[string]string{"OPERATOR_TOKENS_FILE": "/run/secrets/operator", "OPERATOR_TOKENS": ""},
 		},
@@ -102,6 +102,7 @@ func TestABadVariableStopsStartUpNamingIt(t *testing.T) {
 		{"real_flex_without_credentials", map[string]string{"FLEXHRM_API_ROOT": "https://api.flexhrm.com/api"}, "FLEXHRM_CREDENTIALS"},
 		{"real_oneflow_without_sign_key", map[string]string{"ONEFLOW_API_URL": "https://api.oneflow.com/v1", "ONEFLOW_API_TOKEN": "t", "ONEFLOW_USER_EMAIL": "u"}, "ONEFLOW_SIGN_KEY"},
 		{"bad_nats_url", map[string]string{"NATS_URL": "::"}, "NATS_URL"},
+		{"token_list_file_without_the_token_to_present", map[string]string{"OPERATOR_TOKENS_FILE": "/f"}, "OPERATOR_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
