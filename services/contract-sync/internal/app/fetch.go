@@ -108,7 +108,9 @@ func (w *Worker) fetch(ctx context.Context, contractID int64, eventType string, 
 		}); err != nil {
 			return err
 		}
-		st.ParticipantIntent, st.ManagerIntent = number, true
+		// The local copy keeps the intents as they were: only an intent left
+		// by an earlier, interrupted run may adopt a participant found on the
+		// contract.
 	}
 
 	numberChanged := st.Employee != nil && st.Employee.EmployeeNumber != number

@@ -332,12 +332,13 @@ func (s *Store) Read(ctx context.Context, contractID int64) ([]*eventsv1.SyncLog
 	if err != nil {
 		return nil, fmt.Errorf("bind sync log: %w", err)
 	}
-	last, err := stream.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		return nil, fmt.Errorf("read sync log: %w", err)
+	}
+	total := int(info.State.Subjects[subject])
+	if total == 0 {
+		return nil, nil
 	}
 	cons, err := s.js.OrderedConsumer(ctx, SyncLogStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -345,31 +346,30 @@ func (s *Store) Read(ctx context.Context, contractID int64) ([]*eventsv1.SyncLog
 	if err != nil {
 		return nil, fmt.Errorf("read sync log: %w", err)
 	}
-	var out []*eventsv1.SyncLogEntry
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
+	out := make([]*eventsv1.SyncLogEntry, 0, total)
+	for got := 0; got < total; {
+		// Asking for exactly what is left returns as soon as it arrived.
+		batch, err := cons.Fetch(min(total-got, 256), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return nil, fmt.Errorf("read sync log: %w", err)
 		}
-		done, got := false, 0
+		n := 0
 		for msg := range batch.Messages() {
-			got++
+			n++
 			var e eventsv1.SyncLogEntry
 			if err := proto.Unmarshal(msg.Data(), &e); err == nil {
 				out = append(out, &e)
-			}
-			md, err := msg.Metadata()
-			if err == nil && (md.Sequence.Stream >= last.Sequence || md.NumPending == 0) {
-				done = true
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 			return nil, fmt.Errorf("read sync log: %w", err)
 		}
-		if done || got == 0 || ctx.Err() != nil {
-			return out, nil
+		if n == 0 {
+			break // entries aged out while reading
 		}
+		got += n
 	}
+	return out, nil
 }
 
 func (s *Store) publish(ctx context.Context, subject, msgID string, m proto.Message, extra nats.Header) (*jetstream.PubAck, error) {
