@@ -165,7 +165,8 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 	if err != nil {
 		return nil, fmt.Errorf("config: FLEXHRM_API_ROOT/FLEXHRM_CREDENTIALS: %w", err)
 	}
-	oneflowClient, err := oneflow.New(oneflow.Options{BaseURL: cfg.OneflowAPIURL.URL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail, Logger: logger})
+	oneflowClient, err := oneflow.New(oneflow.Options{BaseURL: cfg.OneflowAPIURL.URL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail, Logger: logger,
+		Transport: adapters.LengthRecordingTransport(nil)})
 	if err != nil {
 		return nil, fmt.Errorf("config: ONEFLOW_*: %w", err)
 	}

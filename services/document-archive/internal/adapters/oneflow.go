@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/flexflow/flexflow/libs/oneflow"
 	"github.com/flexflow/flexflow/services/document-archive/internal/app"
@@ -60,14 +62,58 @@ func (o *Oneflow) TemplateName(ctx context.Context, templateID int64) (string, e
 	return t.Name, nil
 }
 
-// DownloadPDF opens file 1 of the contract. The client does not tell the
-// length, so the archiver counts while streaming.
+// DownloadPDF opens file 1 of the contract. libs/oneflow returns only the
+// body; when the client was built with LengthRecordingTransport, the
+// storage answer's Content-Length is picked up on the way, so an oversize
+// file is refused before a byte is uploaded. Otherwise the size is unknown
+// (-1) and the archiver's counting reader enforces the limit.
 func (o *Oneflow) DownloadPDF(ctx context.Context, contractID int64) (app.PDF, error) {
-	body, err := o.client.DownloadContractFile(ctx, contractID, oneflow.ContractPDFFileID)
+	seen := &lengthSeen{size: -1}
+	body, err := o.client.DownloadContractFile(context.WithValue(ctx, lengthKey{}, seen), contractID, oneflow.ContractPDFFileID)
 	if err != nil {
 		return app.PDF{}, oneflowError("the contract PDF", err)
 	}
-	return app.PDF{Body: body, Size: -1}, nil
+	return app.PDF{Body: body, Size: seen.get()}, nil
+}
+
+// LengthRecordingTransport wraps the Oneflow client's base transport: for a
+// request whose context DownloadPDF marked, it notes the Content-Length of
+// the successful answer (the file itself, after the storage redirect). It
+// is this module's small addition to libs/oneflow, whose download does not
+// expose the length.
+func LengthRecordingTransport(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	return lengthTransport{base: base}
+}
+
+type lengthKey struct{}
+
+type lengthSeen struct {
+	mu   sync.Mutex
+	size int64
+}
+
+func (l *lengthSeen) get() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.size
+}
+
+type lengthTransport struct{ base http.RoundTripper }
+
+func (t lengthTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	if seen, ok := r.Context().Value(lengthKey{}).(*lengthSeen); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		seen.mu.Lock()
+		seen.size = resp.ContentLength
+		seen.mu.Unlock()
+	}
+	return resp, nil
 }
 
 // oneflowError sorts Oneflow's failures into permanent ones, with a reason
