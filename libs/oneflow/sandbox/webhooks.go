@@ -103,7 +103,7 @@ func newDeliverer(cfg deliveryConfig) *deliverer {
 	return &deliverer{
 		// No otelhttp: Oneflow sends no trace context, so each webhook starts
 		// its own trace at the gateway.
-		client:     &http.Client{Timeout: timeout},
+		client:     &http.Client{Timeout: timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		logger:     cfg.logger,
 		timeScale:  cfg.timeScale,
 		signKey:    cfg.signKey,
@@ -353,6 +353,7 @@ func (d *deliverer) close() {
 	d.mu.Unlock()
 	d.stop()
 	d.wg.Wait()
+	d.client.CloseIdleConnections()
 }
 
 // Deliveries returns every webhook delivery recorded since start or Reset.
