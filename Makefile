@@ -79,7 +79,8 @@ fuzz: ## run every fuzz target for FUZZTIME each
 .PHONY: build
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/*/cmd/... ./gateway/cmd/... ./deploy/cmd/...
+	$(GO) build -o $(BIN)/ ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/employee-directory/cmd/... \
+	  ./services/contract-sync/cmd/... ./services/document-archive/cmd/... ./gateway/cmd/... ./deploy/cmd/...
 
 .PHONY: run
 run: build ## start the whole system on embedded defaults (Ctrl-C stops it)
