@@ -125,7 +125,7 @@ func (f *FlexHRM) UploadDocument(ctx context.Context, u app.Upload, body io.Read
 	if errors.Is(err, flexhrm.ErrUnexpectedResponse) {
 		// Flex HRM said yes in a way the client could not read: the document
 		// is probably stored, and the retry's look-first finds it.
-		return domain.FlexDocument{}, fmt.Errorf("Flex HRM: the upload's answer: %w", err)
+		return domain.FlexDocument{}, err
 	}
 	if err != nil {
 		return domain.FlexDocument{}, flexError("the upload", err)
@@ -139,7 +139,7 @@ func flexError(what string, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, flexhrm.ErrUnavailable), errors.Is(err, flexhrm.ErrRateLimited):
-		return fmt.Errorf("Flex HRM: %s: %w", what, err)
+		return err // the client's text already names the call and the status
 	case errors.Is(err, flexhrm.ErrUnknownCustomerNumber):
 		return app.Permanent("Flex HRM does not know flexflow's customer number (FLEXHRM_CREDENTIALS)", err)
 	case errors.Is(err, flexhrm.ErrUnauthorized):
@@ -159,5 +159,5 @@ func flexError(what string, err error) error {
 	case errors.Is(err, flexhrm.ErrValidation), errors.Is(err, flexhrm.ErrBadAPIRoot), errors.Is(err, flexhrm.ErrUnexpectedResponse):
 		return app.Permanent(fmt.Sprintf("Flex HRM refused %s", what), err)
 	}
-	return fmt.Errorf("Flex HRM: %s: %w", what, err)
+	return err
 }

@@ -122,7 +122,7 @@ func (t lengthTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func oneflowError(what string, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), oneflow.IsTransient(err):
-		return fmt.Errorf("Oneflow: %s: %w", what, err)
+		return err // the client's text already names the call and the status
 	case errors.Is(err, oneflow.ErrUnauthorized):
 		return app.Permanent("Oneflow rejected flexflow's API token or user email", err)
 	case errors.Is(err, oneflow.ErrForbidden):
@@ -132,5 +132,5 @@ func oneflowError(what string, err error) error {
 	case errors.Is(err, oneflow.ErrValidation), errors.Is(err, oneflow.ErrConflict), errors.Is(err, oneflow.ErrUnexpected):
 		return app.Permanent(fmt.Sprintf("Oneflow refused to give %s", what), err)
 	}
-	return fmt.Errorf("Oneflow: %s: %w", what, err)
+	return err
 }
