@@ -131,6 +131,9 @@ func Build(in Inputs) (Plan, error) {
 		webhookURL = "https://" + gateway + "/v1/webhooks/oneflow"
 	}
 
+	natsAddr := envOr(env, "FLEXFLOW_NATS_LISTEN", NATSAddr)
+	flexAddr := envOr(env, "FLEXHRM_SANDBOX_LISTEN", FlexSandboxAddr)
+	oneflowAddr := envOr(env, "ONEFLOW_SANDBOX_LISTEN", OneflowSandboxAddr)
 	var specs []stack.Spec
 	ready := []string{"flexflow is ready", "gateway http://" + gateway, "webhook " + webhookURL}
 
@@ -140,11 +143,11 @@ func Build(in Inputs) (Plan, error) {
 	} else {
 		specs = append(specs, stack.Spec{
 			Name: "nats", Path: bin("flexflow-nats"),
-			Args:  []string{"-listen", NATSAddr, "-data", in.DataDir},
-			Ready: stack.TCPReady(NATSAddr),
+			Args:  []string{"-listen", natsAddr, "-data", in.DataDir},
+			Ready: stack.TCPReady(natsAddr),
 		})
-		svc["NATS_URL"] = "nats://" + NATSAddr
-		ready = append(ready, "NATS nats://"+NATSAddr+" (embedded, data in "+filepath.Join(in.DataDir, "nats")+")")
+		svc["NATS_URL"] = "nats://" + natsAddr
+		ready = append(ready, "NATS nats://"+natsAddr+" (embedded, data in "+filepath.Join(in.DataDir, "nats")+")")
 	}
 
 	if root := env["FLEXHRM_API_ROOT"]; root != "" {
@@ -156,12 +159,12 @@ func Build(in Inputs) (Plan, error) {
 	} else {
 		specs = append(specs, stack.Spec{
 			Name: "flexhrm-sandbox", Path: bin("flexhrm-sandbox"),
-			Args:  []string{"-listen", FlexSandboxAddr},
-			Ready: stack.TCPReady(FlexSandboxAddr),
+			Args:  []string{"-listen", flexAddr},
+			Ready: stack.TCPReady(flexAddr),
 		})
-		svc["FLEXHRM_API_ROOT"] = "http://" + FlexSandboxAddr + FlexSandboxRoot
+		svc["FLEXHRM_API_ROOT"] = "http://" + flexAddr + FlexSandboxRoot
 		svc["FLEXHRM_CREDENTIALS"] = FlexSandboxCredentials
-		ready = append(ready, "Flex HRM sandbox http://"+FlexSandboxAddr)
+		ready = append(ready, "Flex HRM sandbox http://"+flexAddr)
 	}
 
 	if api := env["ONEFLOW_API_URL"]; api != "" {
@@ -174,18 +177,18 @@ func Build(in Inputs) (Plan, error) {
 		ready = append(ready, "Oneflow "+api)
 	} else {
 		signKey := svc["ONEFLOW_SIGN_KEY"]
-		args := []string{"-listen", OneflowSandboxAddr, "-webhook-url", webhookURL}
+		args := []string{"-listen", oneflowAddr, "-webhook-url", webhookURL}
 		specs = append(specs, stack.Spec{
 			Name: "oneflow-sandbox", Path: bin("oneflow-sandbox"), Args: args,
 			// The sign key travels in the environment, not argv, so it
 			// does not show in `ps`.
 			Env:   []string{"ONEFLOW_SIGN_KEY=" + signKey},
-			Ready: stack.TCPReady(OneflowSandboxAddr),
+			Ready: stack.TCPReady(oneflowAddr),
 		})
-		svc["ONEFLOW_API_URL"] = "http://" + OneflowSandboxAddr + OneflowSandboxRoot
+		svc["ONEFLOW_API_URL"] = "http://" + oneflowAddr + OneflowSandboxRoot
 		svc["ONEFLOW_API_TOKEN"] = OneflowSandboxToken
 		svc["ONEFLOW_USER_EMAIL"] = OneflowSandboxUserEmail
-		ready = append(ready, "Oneflow sandbox http://"+OneflowSandboxAddr)
+		ready = append(ready, "Oneflow sandbox http://"+oneflowAddr)
 	}
 
 	switch {
