@@ -10,7 +10,10 @@ func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // testLogger logs warnings and errors into the test's output.
 func testLogger(t testing.TB) *slog.Logger {

@@ -90,6 +90,9 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain.
 	ShutdownTimeout time.Duration `env:"CONTRACT_SYNC_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 
+	// OneflowRetry bounds the Oneflow client's own retries of reads (zero
+	// values take the client's defaults).
+	OneflowRetry oneflow.RetryPolicy `env:"-"`
 	// TracerProvider is used instead of the global one when set.
 	TracerProvider trace.TracerProvider `env:"-"`
 	// Hooks interrupt flows in tests.
@@ -265,7 +268,7 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (s *Service, er
 func (s *Service) startWorkers(ctx context.Context, cfg Config, tracer trace.Tracer) error {
 	client, err := oneflow.New(oneflow.Options{
 		BaseURL: cfg.OneflowAPIURL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail,
-		RequestTimeout: cfg.OneflowRequestTimeout, Logger: s.logger,
+		RequestTimeout: cfg.OneflowRequestTimeout, Retry: cfg.OneflowRetry, Logger: s.logger,
 	})
 	if err != nil {
 		return err
