@@ -10,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/flexflow/flexflow/libs/auth"
 	"github.com/flexflow/flexflow/libs/flexhrm/sandbox"
-	"github.com/flexflow/flexflow/libs/telemetry"
+	"github.com/flexflow/flexflow/libs/grpcx"
 	edv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/employeedirectory/v1"
 
 	"github.com/flexflow/flexflow/services/employee-directory/service"
@@ -200,8 +197,8 @@ func (d bareDirectory) GetEmployee(context.Context, *edv1.GetEmployeeRequest) (*
 }
 
 // startBare serves bareDirectory on a server built like the service's
-// (otelgrpc stats handler, bearer-token policy) and returns a client with
-// the same token.
+// (libs/grpcx: otelgrpc, logging, recovery, the same bearer-token policy) and
+// returns a client dialled the same way.
 func startBare(b *testing.B, resp *edv1.GetEmployeeResponse) edv1.EmployeeDirectoryServiceClient {
 	b.Helper()
 	tokens, err := auth.NewTokenSet([]string{employeeToken})
@@ -213,17 +210,20 @@ func startBare(b *testing.B, resp *edv1.GetEmployeeResponse) edv1.EmployeeDirect
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := grpc.NewServer(append(telemetry.GRPCServerOptions(), grpc.ChainUnaryInterceptor(policy.UnaryInterceptor()))...)
+	srv, err := grpcx.NewServer(grpcx.Options{Logger: testLogger(b), Auth: policy})
+	if err != nil {
+		b.Fatal(err)
+	}
 	edv1.RegisterEmployeeDirectoryServiceServer(srv, bareDirectory{resp: resp})
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	go func() { _ = srv.Serve(lis) }()
-	b.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerCredentials(employeeToken)))
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, lis) }()
+	b.Cleanup(func() { cancel(); <-served })
+	conn, err := grpcx.Dial(lis.Addr().String(), grpcx.WithBearerToken(employeeToken))
 	if err != nil {
 		b.Fatal(err)
 	}

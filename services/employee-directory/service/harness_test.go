@@ -14,9 +14,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/flexflow/flexflow/libs/auth"
 	"github.com/flexflow/flexflow/libs/config"
 	"github.com/flexflow/flexflow/libs/flexhrm/sandbox"
+	"github.com/flexflow/flexflow/libs/grpcx"
 	"github.com/flexflow/flexflow/libs/telemetry"
 	edv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/employeedirectory/v1"
 
@@ -99,9 +99,7 @@ func start(t testing.TB, adjust func(*service.Config, *sandbox.Server)) *harness
 			t.Error(err)
 		}
 	})
-	conn, err := grpc.NewClient(svc.Addr(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.BearerCredentials(employeeToken)))
+	conn, err := grpcx.Dial(svc.Addr(), grpcx.WithBearerToken(employeeToken))
 	if err != nil {
 		t.Fatal(err)
 	}

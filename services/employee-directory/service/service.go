@@ -24,13 +24,11 @@ import (
 	"time"
 	_ "time/tzdata" // "today" is Swedish even on hosts without a zone database
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
 	"github.com/flexflow/flexflow/libs/auth"
 	"github.com/flexflow/flexflow/libs/flexhrm"
+	"github.com/flexflow/flexflow/libs/grpcx"
 	"github.com/flexflow/flexflow/libs/telemetry"
 	edv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/employeedirectory/v1"
 
@@ -50,14 +48,17 @@ type Service struct {
 	logger   *slog.Logger
 	cfg      Config
 	flex     *flexhrm.Client
-	grpc     *grpc.Server
-	health   *health.Server
+	server   *grpcx.Server
 	listener net.Listener
 	cancel   context.CancelFunc
+	served   chan error // Serve's result
+	ready    chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
 	closeErr error
-	ready    chan struct{}
+
+	mu      sync.Mutex // orders the check's Resume against Close
+	closing bool
 }
 
 // Start validates cfg, builds the Flex HRM client and the gRPC server, starts
@@ -113,37 +114,35 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 	if err != nil {
 		return nil, err
 	}
+	server, err := grpcx.NewServer(grpcx.Options{Logger: logger, Auth: policy, ShutdownTimeout: cfg.ShutdownTimeout})
+	if err != nil {
+		return nil, err
+	}
+	edv1.RegisterEmployeeDirectoryServiceServer(server, port)
+	// Health starts NOT_SERVING and stays so until the Flex HRM check
+	// passes: the health server is put in its shutdown state, which makes it
+	// ignore the SERVING that grpcx.Serve sets, until Resume.
+	server.Health().SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	server.Health().Shutdown()
 
 	lis, err := net.Listen("tcp", cfg.Addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("config: EMPLOYEE_DIRECTORY_ADDR: listening on %s: %w", cfg.Addr, err)
 	}
-	opts := append(telemetry.GRPCServerOptions(),
-		grpc.ChainUnaryInterceptor(policy.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(policy.StreamInterceptor()))
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		logger:   logger,
 		cfg:      cfg,
 		flex:     flexClient,
-		grpc:     grpc.NewServer(opts...),
-		health:   health.NewServer(),
+		server:   server,
 		listener: lis,
+		cancel:   cancel,
+		served:   make(chan error, 1),
 		ready:    make(chan struct{}),
 	}
-	edv1.RegisterEmployeeDirectoryServiceServer(s.grpc, port)
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
-	s.setServing(false)
-
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel = cancel
-	s.wg.Go(func() {
-		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			logger.Error("gRPC server stopped", "error", err)
-		}
-	})
+	go func() { s.served <- server.Serve(runCtx, lis) }()
 	s.wg.Go(func() { s.checkFlexHRM(runCtx) })
-	logger.Info("employee-directory listening", "addr", lis.Addr().String(), "flexhrm_api_root", flexClient.APIRoot(),
+	logger.Info("employee-directory started", "addr", lis.Addr().String(), "flexhrm_api_root", flexClient.APIRoot(),
 		"employee_cache_ttl", cfg.EmployeeCacheTTL.String())
 	return s, nil
 }
@@ -183,8 +182,7 @@ func (s *Service) checkFlexHRM(ctx context.Context) {
 			return
 		}
 		if err == nil {
-			s.setServing(true)
-			close(s.ready)
+			s.markServing()
 			s.logger.Info("Flex HRM start-up check passed; serving", "flexhrm_api_root", s.flex.APIRoot(), "attempt", attempt)
 			return
 		}
@@ -214,13 +212,15 @@ func checkHint(err error) string {
 	}
 }
 
-func (s *Service) setServing(ok bool) {
-	st := healthpb.HealthCheckResponse_NOT_SERVING
-	if ok {
-		st = healthpb.HealthCheckResponse_SERVING
+// markServing turns health SERVING, unless Close has begun.
+func (s *Service) markServing() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
 	}
-	s.health.SetServingStatus("", st)
-	s.health.SetServingStatus(serviceName, st)
+	s.server.Health().Resume()
+	close(s.ready)
 }
 
 // Addr is the gRPC server's bound address (useful with port 0).
@@ -234,21 +234,11 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 // in-flight calls (bounded by ShutdownTimeout, then cut) and returns.
 func (s *Service) Close() error {
 	s.once.Do(func() {
-		s.health.Shutdown()
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
 		s.cancel()
-		stopped := make(chan struct{})
-		go func() {
-			s.grpc.GracefulStop()
-			close(stopped)
-		}()
-		timer := time.NewTimer(s.cfg.ShutdownTimeout)
-		defer timer.Stop()
-		select {
-		case <-stopped:
-		case <-timer.C:
-			s.logger.Warn("graceful stop timed out; cutting remaining calls", "timeout", s.cfg.ShutdownTimeout.String())
-			s.grpc.Stop()
-		}
+		s.closeErr = <-s.served
 		s.wg.Wait()
 	})
 	return s.closeErr
@@ -278,7 +268,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	logger.Info("employee-directory stopping")
+	select {
+	case <-ctx.Done():
+		logger.Info("employee-directory stopping")
+	case err := <-s.served:
+		s.served <- err // for Close
+		logger.Error("gRPC server stopped on its own", "error", err)
+	}
 	return s.Close()
 }

@@ -237,14 +237,15 @@ func (s *GRPCServer) status(ctx context.Context, rpc string, err error) error {
 		code, msg = codes.Canceled, "request cancelled"
 	}
 
-	level := slog.LevelInfo
+	// libs/grpcx logs every call with the message the caller sees; here the
+	// whole cause chain is logged when it says more than that message, which
+	// is when Flex HRM or flexflow itself failed.
 	switch code {
-	case codes.Internal, codes.Unavailable:
-		level = slog.LevelError
-	case codes.ResourceExhausted, codes.DeadlineExceeded:
-		level = slog.LevelWarn
+	case codes.Internal, codes.Unknown:
+		s.logger.ErrorContext(ctx, "request failed", "rpc", rpc, "code", code.String(), "error", err)
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded:
+		s.logger.WarnContext(ctx, "request failed upstream", "rpc", rpc, "code", code.String(), "error", err)
 	}
-	s.logger.Log(ctx, level, "request failed", "rpc", rpc, "code", code.String(), "error", err)
 
 	st := status.New(code, msg)
 	if len(details) > 0 {
