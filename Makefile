@@ -63,9 +63,11 @@ lint: tools ## gofmt, go vet and buf checks
 	$(GO) vet work
 	$(BUF) lint
 
+# The whole-system tests (deploy/e2e) start the real binaries and Jaeger from
+# bin/, found through FLEXFLOW_BIN.
 .PHONY: test
-test: tools proto-check lint ## every test of every module (what CI runs)
-	$(GO) test $(GOTEST_FLAGS) work
+test: tools proto-check lint build $(JAEGER) ## every test of every module (what CI runs)
+	FLEXFLOW_BIN=$(BIN) $(GO) test $(GOTEST_FLAGS) work
 
 .PHONY: bench
 bench: tools ## benchmarks; results as ratios against baselines from the same run
