@@ -22,13 +22,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/flexflow/flexflow/libs/config"
-	"github.com/flexflow/flexflow/libs/flexhrm"
 	flexsandbox "github.com/flexflow/flexflow/libs/flexhrm/sandbox"
 	"github.com/flexflow/flexflow/libs/oneflow"
 	ofsandbox "github.com/flexflow/flexflow/libs/oneflow/sandbox"
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	"github.com/flexflow/flexflow/services/contract-sync/internal/domain"
 	"github.com/flexflow/flexflow/services/contract-sync/service"
+	edservice "github.com/flexflow/flexflow/services/employee-directory/service"
 )
 
 // Tokens the environment configures.
@@ -45,6 +45,9 @@ type Options struct {
 	// DuplicateDeliveries makes the Oneflow sandbox send every webhook this
 	// many times.
 	DuplicateDeliveries int
+	// DirectoryEmployeeCacheTTL is employee-directory's employee cache (0:
+	// off, so every flow reads Flex HRM as a new employee would).
+	DirectoryEmployeeCacheTTL time.Duration
 	// Logger for the service (default: discard).
 	Logger *slog.Logger
 }
@@ -61,7 +64,6 @@ type Env struct {
 	Client   contractsyncv1.ContractSyncServiceClient
 	Config   service.Config
 	EdgeURL  string
-	dirStop  func()
 	conn     *grpc.ClientConn
 	edge     *http.Server
 	cancelFn context.CancelFunc
@@ -108,21 +110,34 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatalf("flex sandbox: %v", err)
 	}
 	t.Cleanup(e.Flex.Close)
-	creds, err := flexhrm.ParseCredentials(e.Flex.Credentials())
-	if err != nil {
-		t.Fatalf("flex credentials: %v", err)
+	flexURL, _ := url.Parse(flexRoot)
+	dcfg := edservice.Config{
+		Addr:                  "127.0.0.1:0",
+		FlexHRMAPIRoot:        config.URL{URL: flexURL},
+		FlexHRMCredentials:    e.Flex.Credentials(),
+		Tokens:                config.Tokens{DirectoryToken},
+		EmployeeCacheTTL:      opts.DirectoryEmployeeCacheTTL,
+		ReferenceCacheTTL:     time.Minute,
+		FlexHRMRequestTimeout: 5 * time.Second,
+		FlexHRMRetryBudget:    500 * time.Millisecond,
+		FlexHRMRetryInitial:   50 * time.Millisecond,
+		FlexHRMCheckInterval:  time.Second,
+		ShutdownTimeout:       5 * time.Second,
 	}
-	flexClient, err := flexhrm.New(flexhrm.Options{APIRoot: flexRoot, Credentials: creds,
-		Retry: flexhrm.RetryPolicy{MaxElapsedTime: 2 * time.Second}})
+	dir, err := edservice.Start(context.Background(), dcfg, logger)
 	if err != nil {
-		t.Fatalf("flex client: %v", err)
+		t.Fatalf("employee-directory: %v", err)
 	}
-	dirAddr, stop, err := StartDirectory(flexClient, DirectoryToken)
-	if err != nil {
-		t.Fatalf("directory: %v", err)
+	t.Cleanup(func() { _ = dir.Close() })
+	dirAddr := dir.Addr()
+	select {
+	case <-dir.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("employee-directory not ready")
 	}
-	e.dirStop = stop
-	t.Cleanup(stop)
+	// Tests count Flex HRM calls from here on; the start-up check is not
+	// contract-sync's.
+	e.Flex.ClearRequests()
 
 	// The edge listens first so the Oneflow sandbox knows where to send.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
