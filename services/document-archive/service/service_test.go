@@ -2,12 +2,14 @@ package service_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -399,5 +401,27 @@ func TestLoadNamesMissingSettings(t *testing.T) {
 	}
 	if cfg.RetryBudget != 3*time.Hour || cfg.Addr != "127.0.0.1:9093" || cfg.AckWait != 2*time.Minute {
 		t.Fatalf("config %+v", cfg)
+	}
+}
+
+func TestAJobLongerThanAckWaitIsNotRedeliveredWhileItRuns(t *testing.T) {
+	h := newHarness(t) // AckWait 1s
+	id := h.contract(ptr("Långsam nedladdning"), "1001")
+	h.oneflow.SetLatency("/v1/contracts/"+strconv.FormatInt(id, 10)+"/files", 2500*time.Millisecond)
+	h.publish(anna(id))
+	h.eventually("the record", func() bool { return len(h.records(id)) == 1 })
+	cons, err := h.js.Consumer(h.ctx, "FLEXFLOW_EVENTS", "document-archive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info *jetstream.ConsumerInfo
+	h.eventually("the ack", func() bool {
+		if info, err = cons.Info(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		return info.NumAckPending == 0
+	})
+	if info.NumRedelivered != 0 {
+		t.Fatalf("%d redelivered; want the in-progress acks to keep the message with its worker", info.NumRedelivered)
 	}
 }
