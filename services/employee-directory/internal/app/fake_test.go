@@ -202,7 +202,7 @@ func seeded() *fakeFlex {
 	return f
 }
 
-func newDirectory(t *testing.T, f *fakeFlex, opts app.Options) *app.Directory {
+func newDirectory(t testing.TB, f *fakeFlex, opts app.Options) *app.Directory {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC) }
