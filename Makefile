@@ -69,9 +69,13 @@ lint: tools ## gofmt, go vet and buf checks
 test: tools proto-check lint build $(JAEGER) ## every test of every module (what CI runs)
 	FLEXFLOW_BIN=$(BIN) $(GO) test $(GOTEST_FLAGS) work
 
+# Go benchmarks of every module, then the load tool's whole-system scenarios;
+# both land in BENCHMARKS.md with the machine, Go version and date.
+BENCHTIME ?= 1x
 .PHONY: bench
-bench: tools ## benchmarks; results as ratios against baselines from the same run
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 work
+bench: tools build ## benchmarks and load scenarios, as ratios against baselines from the same run -> BENCHMARKS.md
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count=1 -timeout 30m work | tee $(BIN)/bench-go.txt
+	$(BIN)/flexflow-bench -go-bench $(BIN)/bench-go.txt -out BENCHMARKS.md
 
 FUZZTIME ?= 20s
 .PHONY: fuzz

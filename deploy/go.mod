@@ -11,6 +11,7 @@ require (
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
@@ -25,16 +26,21 @@ require (
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
@@ -52,11 +58,18 @@ require github.com/flexflow/flexflow/libs v0.0.0
 replace github.com/flexflow/flexflow/libs => ../libs
 
 require (
+	github.com/flexflow/flexflow/gateway v0.0.0
 	github.com/flexflow/flexflow/libs/flexhrm v0.0.0
 	github.com/flexflow/flexflow/libs/oneflow v0.0.0
+	github.com/flexflow/flexflow/services/contract-sync v0.0.0
+	github.com/nats-io/nats.go v1.55.0
 )
 
 replace (
+	github.com/flexflow/flexflow/gateway => ../gateway
 	github.com/flexflow/flexflow/libs/flexhrm => ../libs/flexhrm
 	github.com/flexflow/flexflow/libs/oneflow => ../libs/oneflow
+	github.com/flexflow/flexflow/services/contract-sync => ../services/contract-sync
+	github.com/flexflow/flexflow/services/document-archive => ../services/document-archive
+	github.com/flexflow/flexflow/services/employee-directory => ../services/employee-directory
 )
