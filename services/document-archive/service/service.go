@@ -15,13 +15,11 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/flexflow/flexflow/libs/auth"
 	"github.com/flexflow/flexflow/libs/config"
 	"github.com/flexflow/flexflow/libs/flexhrm"
+	"github.com/flexflow/flexflow/libs/grpcx"
 	"github.com/flexflow/flexflow/libs/natsx"
 	"github.com/flexflow/flexflow/libs/oneflow"
 	"github.com/flexflow/flexflow/libs/telemetry"
@@ -130,8 +128,6 @@ func (c Config) validate() error {
 type Service struct {
 	logger   *slog.Logger
 	conn     *natsx.Conn
-	grpc     *grpc.Server
-	health   *health.Server
 	listener net.Listener
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -192,7 +188,7 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 		return fail(fmt.Errorf("service: bucket %s: %w", adapters.FailuresBucket, err))
 	}
 	settings := ports.ConsumerSettings{Workers: cfg.Workers, MaxAckPending: cfg.MaxAckPending, AckWait: cfg.AckWait, BusyDelay: min(cfg.LeaseTTL/2, time.Second)}
-	consumer, err := conn.JS.CreateOrUpdateConsumer(ctx, adapters.EventsStream, ports.ConsumerConfig(settings))
+	consumer, err := natsx.EnsureConsumer(ctx, conn.JS, adapters.EventsStream, ports.ConsumerConfig(settings))
 	if err != nil {
 		return fail(fmt.Errorf("service: consumer %s: %w", ports.ConsumerName, err))
 	}
@@ -243,24 +239,21 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 		return fail(err)
 	}
 
+	srv, err := grpcx.NewServer(grpcx.Options{Logger: logger, Auth: policy})
+	if err != nil {
+		return fail(fmt.Errorf("service: gRPC server: %w", err))
+	}
+	documentarchivev1.RegisterDocumentArchiveServiceServer(srv, grpcPort)
 	lis, err := net.Listen("tcp", cfg.Addr.String())
 	if err != nil {
 		return fail(fmt.Errorf("config: DOCUMENT_ARCHIVE_ADDR: listening on %s: %w", cfg.Addr, err))
 	}
 	s.listener = lis
-	opts := append(telemetry.GRPCServerOptions(),
-		grpc.ChainUnaryInterceptor(policy.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(policy.StreamInterceptor()))
-	s.grpc = grpc.NewServer(opts...)
-	documentarchivev1.RegisterDocumentArchiveServiceServer(s.grpc, grpcPort)
-	s.health = health.NewServer()
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	s.health.SetServingStatus(documentarchivev1.DocumentArchiveService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Go(func() {
-		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := srv.Serve(runCtx, lis); err != nil {
 			logger.Error("gRPC server stopped", "error", err)
 		}
 	})
@@ -273,23 +266,13 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 // 127.0.0.1:0).
 func (s *Service) Addr() string { return s.listener.Addr().String() }
 
-// Close stops consuming (work in hand is finished or left unacked for
-// redelivery), stops the gRPC server gracefully, and closes NATS.
+// Close stops consuming (a job in hand is interrupted and nak'd, or left
+// unacked for redelivery), stops the gRPC server gracefully, and closes
+// NATS.
 func (s *Service) Close() error {
 	var err error
 	s.once.Do(func() {
-		s.health.Shutdown()
 		s.cancel()
-		stopped := make(chan struct{})
-		go func() {
-			s.grpc.GracefulStop()
-			close(stopped)
-		}()
-		select {
-		case <-stopped:
-		case <-time.After(10 * time.Second):
-			s.grpc.Stop()
-		}
 		s.wg.Wait()
 		err = s.conn.Close()
 	})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flexflow/flexflow/libs/natsx"
 )
 
 // Stream names from the shared conventions.
@@ -34,18 +36,23 @@ func streams(replicas int) []jetstream.StreamConfig {
 	}
 }
 
+// buckets are the shared buckets document-archive writes to.
 func buckets(replicas int) []jetstream.KeyValueConfig {
 	r := max(replicas, 1)
 	return []jetstream.KeyValueConfig{
 		{Bucket: FailuresBucket, History: 1, Storage: jetstream.FileStorage, Replicas: r},
-		{Bucket: DocumentsBucket, History: 1, Storage: jetstream.FileStorage, Replicas: r,
-			Description: "document-archive: archive records, claims, leases"},
 	}
 }
 
-// EnsureTopology creates the streams and buckets document-archive uses,
-// leaving existing ones as they are (another service may own their
-// settings).
+func documentsBucket(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: DocumentsBucket, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
+		Description: "document-archive: archive records, claims, leases"}
+}
+
+// EnsureTopology creates the streams and buckets document-archive uses.
+// Shared ones (the events and sync-log streams, the failures bucket) are
+// created when missing and otherwise left as they are, like contract-sync
+// does, so two services never flip each other's settings.
 func EnsureTopology(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	for _, cfg := range streams(replicas) {
 		if _, err := js.Stream(ctx, cfg.Name); err == nil {
@@ -56,6 +63,11 @@ func EnsureTopology(ctx context.Context, js jetstream.JetStream, replicas int) e
 		if _, err := js.CreateStream(ctx, cfg); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return fmt.Errorf("creating stream %s: %w", cfg.Name, err)
 		}
+	}
+	// The documents bucket is document-archive's own: create or update it
+	// (natsx retries while a cluster is still electing its leader).
+	if _, err := natsx.EnsureKV(ctx, js, documentsBucket(replicas)); err != nil {
+		return err
 	}
 	for _, cfg := range buckets(replicas) {
 		if _, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
