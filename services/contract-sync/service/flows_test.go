@@ -368,4 +368,11 @@ func TestOurOwnFieldWritesEchoBackAsANoOp(t *testing.T) {
 	if n := flexCount(e, "GET", "P1"); n != 1 {
 		t.Errorf("employee lookups = %d, want 1", n)
 	}
+	// Each echo may cost one contract read, no more; later echoes make
+	// earlier ones redundant, so most are coalesced.
+	reads := e.Oneflow.CountRequests("GET /v1/contracts/{id}", 200)
+	t.Logf("%d echoes cost %d contract reads (1 is the fetch's own)", echoes, reads)
+	if reads > echoes+1 {
+		t.Errorf("contract reads = %d for %d echoes", reads, echoes)
+	}
 }

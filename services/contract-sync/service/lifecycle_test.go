@@ -293,4 +293,3 @@ func TestACrashBetweenASideEffectAndItsStateWriteDoesNotRepeatIt(t *testing.T) {
 		t.Errorf("sync = %+v", s)
 	}
 }
-

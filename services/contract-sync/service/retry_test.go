@@ -157,4 +157,3 @@ func TestRevokedCredentialsFailAtOnceNamingWhichAndReplayRecovers(t *testing.T) 
 		t.Errorf("failures left: %v", got)
 	}
 }
-

@@ -288,7 +288,7 @@ func (s *Service) startWorkers(ctx context.Context, cfg Config, tracer trace.Tra
 	}
 	deps := app.WorkerDeps{
 		Oneflow: of, Directory: dir, States: s.store, Callbacks: s.store, SyncLog: s.store,
-		Events: s.store, Failures: s.store, Tracer: tracer, Logger: s.logger,
+		Events: s.store, Failures: s.store, Later: s.store, Tracer: tracer, Logger: s.logger,
 	}
 	if cfg.OperatorToken != "" && cfg.DocumentArchiveAddr != "" {
 		s.archConn, err = grpc.NewClient(cfg.DocumentArchiveAddr, dial...)

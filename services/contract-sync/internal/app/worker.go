@@ -65,9 +65,19 @@ type WorkerConfig struct {
 	Hooks Hooks
 }
 
+// LaterMessages looks ahead in a contract's queue.
+type LaterMessages interface {
+	// HasLaterFetchTrigger reports whether a message stored after seq for
+	// the contract, from another callback, carries a fetch trigger
+	// (contract:create or data_field:update) or is a replay.
+	HasLaterFetchTrigger(ctx context.Context, contractID int64, seq uint64, callbackID string) (bool, error)
+}
+
 // WorkerDeps are the worker's collaborators. Archive may be nil: replay then
-// re-emits events instead of asking document-archive directly.
+// re-emits events instead of asking document-archive directly. Later may be
+// nil: every fetch trigger then reads the contract.
 type WorkerDeps struct {
+	Later     LaterMessages
 	Oneflow   Oneflow
 	Directory Directory
 	Archive   Archive
@@ -158,6 +168,21 @@ type Delivery struct {
 	Kind         DeliveryKind
 	RetryAttempt int
 	NumDelivered uint64
+	// StreamSeq is the message's position in the webhook stream.
+	StreamSeq uint64
+}
+
+// onlyFetchTriggers reports whether every event only asks for a fetch.
+func (d Delivery) onlyFetchTriggers() bool {
+	if d.Kind != KindWebhook || len(d.Events) == 0 {
+		return false
+	}
+	for _, e := range d.Events {
+		if f, _ := domain.FlowForEvent(e.Type); f != domain.FlowFetch {
+			return false
+		}
+	}
+	return true
 }
 
 func (d Delivery) pendingEvents() []domain.PendingEvent {
@@ -211,6 +236,13 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) error {
 	st, err := w.States.Get(ctx, d.ContractID)
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
+	}
+	if st.Pending == nil && w.coalesced(ctx, d) {
+		// Our own field writes come back as a burst of data_field:update
+		// webhooks. The fetch flow acts on the contract's current state, so
+		// when a later message will run it anyway, reading the contract now
+		// is redundant: this one is done.
+		return w.rememberCallback(ctx, d)
 	}
 	work := d.pendingEvents()
 	attempts := w.cfg.InlineAttempts
@@ -278,6 +310,18 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) error {
 		}
 	}
 	return w.rememberCallback(ctx, d)
+}
+
+func (w *Worker) coalesced(ctx context.Context, d Delivery) bool {
+	if w.Later == nil || d.StreamSeq == 0 || !d.onlyFetchTriggers() {
+		return false
+	}
+	later, err := w.Later.HasLaterFetchTrigger(ctx, d.ContractID, d.StreamSeq, d.CallbackID)
+	if err != nil {
+		w.Logger.DebugContext(ctx, "look-ahead failed; running the fetch", slog.String("error", err.Error()))
+		return false
+	}
+	return later
 }
 
 func (w *Worker) rememberCallback(ctx context.Context, d Delivery) error {

@@ -176,9 +176,9 @@ func contractIDFromSubject(subject string) int64 {
 func (c *Consumers) handle(ctx context.Context, msg jetstream.Msg) {
 	ctx, span := telemetry.StartConsumeSpan(ctx, c.tracer, msg)
 	defer span.End()
-	var numDelivered uint64 = 1
+	var numDelivered, seq uint64 = 1, 0
 	if md, err := msg.Metadata(); err == nil {
-		numDelivered = md.NumDelivered
+		numDelivered, seq = md.NumDelivered, md.Sequence.Stream
 	}
 	var req contractsyncv1.ReceiveOneflowWebhookRequest
 	if err := proto.Unmarshal(msg.Data(), &req); err != nil || req.GetContract().GetId() <= 0 {
@@ -197,7 +197,7 @@ func (c *Consumers) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	d := app.Delivery{
 		ContractID: req.GetContract().GetId(), CallbackID: req.GetCallbackId(),
-		Kind: app.KindWebhook, NumDelivered: numDelivered,
+		Kind: app.KindWebhook, NumDelivered: numDelivered, StreamSeq: seq,
 	}
 	for _, e := range req.GetEvents() {
 		d.Events = append(d.Events, app.Event{ID: e.GetId(), Type: e.GetType()})

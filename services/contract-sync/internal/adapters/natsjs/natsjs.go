@@ -430,3 +430,35 @@ func (s *Store) EnqueueRetry(ctx context.Context, contractID int64, attempt int)
 		nats.Header{HeaderRetry: []string{strconv.Itoa(attempt)}})
 	return err
 }
+
+// HasLaterFetchTrigger implements app.LaterMessages: it reads the newest
+// message on the contract's webhook subject.
+func (s *Store) HasLaterFetchTrigger(ctx context.Context, contractID int64, seq uint64, callbackID string) (bool, error) {
+	stream, err := s.js.Stream(ctx, WebhookStream)
+	if err != nil {
+		return false, err
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, domain.WebhookSubject(contractID, s.partitions))
+	if err != nil {
+		return false, err
+	}
+	if last.Sequence <= seq {
+		return false, nil
+	}
+	if last.Header.Get(HeaderReplay) != "" {
+		return true, nil
+	}
+	if last.Header.Get(HeaderRetry) != "" {
+		return false, nil
+	}
+	var req contractsyncv1.ReceiveOneflowWebhookRequest
+	if err := proto.Unmarshal(last.Data, &req); err != nil || req.GetCallbackId() == callbackID {
+		return false, nil
+	}
+	for _, e := range req.GetEvents() {
+		if flow, _ := domain.FlowForEvent(e.GetType()); flow == domain.FlowFetch {
+			return true, nil
+		}
+	}
+	return false, nil
+}
