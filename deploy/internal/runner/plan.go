@@ -44,6 +44,10 @@ type Inputs struct {
 	JaegerUp bool
 	// Secrets holds generated secrets persisted across runs.
 	Secrets map[string]string
+	// OneflowSandboxArgs are appended to the Oneflow sandbox's arguments
+	// (e.g. -time-scale 0.01 so tests see its resend schedule in seconds,
+	// or -duplicates 3); ignored when a real Oneflow is configured.
+	OneflowSandboxArgs []string
 }
 
 // envOr returns the variable or a default.
@@ -178,6 +182,7 @@ func Build(in Inputs) (Plan, error) {
 	} else {
 		signKey := svc["ONEFLOW_SIGN_KEY"]
 		args := []string{"-listen", oneflowAddr, "-webhook-url", webhookURL}
+		args = append(args, in.OneflowSandboxArgs...)
 		specs = append(specs, stack.Spec{
 			Name: "oneflow-sandbox", Path: bin("oneflow-sandbox"), Args: args,
 			// The sign key travels in the environment, not argv, so it

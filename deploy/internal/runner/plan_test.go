@@ -130,3 +130,34 @@ func TestSecretsSurviveASecondRun(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanPassesExtraArgumentsToTheOneflowSandboxOnly(t *testing.T) {
+	secrets := map[string]string{"EMPLOYEE_DIRECTORY_TOKENS": "e", "OPERATOR_TOKENS": "o", "ONEFLOW_SIGN_KEY": "s"}
+	p, err := Build(Inputs{Env: map[string]string{}, BinDir: "/bin", DataDir: t.TempDir(), Secrets: secrets,
+		OneflowSandboxArgs: []string{"-time-scale", "0.01", "-duplicates", "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Specs {
+		got := strings.Join(s.Args, " ")
+		switch s.Name {
+		case "oneflow-sandbox":
+			if !strings.HasSuffix(got, "-time-scale 0.01 -duplicates 3") || !strings.Contains(got, "-webhook-url") {
+				t.Errorf("oneflow-sandbox args = %q", got)
+			}
+		default:
+			if strings.Contains(got, "-time-scale") {
+				t.Errorf("%s got the sandbox's arguments: %q", s.Name, got)
+			}
+		}
+	}
+	real, err := Build(Inputs{Env: map[string]string{"ONEFLOW_API_URL": "https://api.oneflow.com/v1", "ONEFLOW_API_TOKEN": "t",
+		"ONEFLOW_USER_EMAIL": "u@example.com", "ONEFLOW_SIGN_KEY": "k"}, BinDir: "/bin", DataDir: t.TempDir(), Secrets: secrets,
+		OneflowSandboxArgs: []string{"-time-scale", "0.01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(names(real), "oneflow-sandbox") {
+		t.Errorf("a real Oneflow still starts the sandbox: %s", names(real))
+	}
+}
