@@ -28,6 +28,11 @@ const (
 
 func create(t *testing.T, e *testenv.Env, template int64, number string) int64 {
 	t.Helper()
+	return createTB(t, e, template, number)
+}
+
+func createTB(t testing.TB, e *testenv.Env, template int64, number string) int64 {
+	t.Helper()
 	c, err := e.Oneflow.CreateContract(ofsandbox.CreateContractRequest{TemplateID: template, EmployeeNumber: number})
 	if err != nil {
 		t.Fatalf("create contract: %v", err)
