@@ -121,7 +121,7 @@ func (f *FlexHRM) Documents(ctx context.Context, companyID, employeeID, category
 // UploadDocument streams body into Flex HRM's multipart upload. The client
 // never retries it; the archiver looks before it writes again.
 func (f *FlexHRM) UploadDocument(ctx context.Context, u app.Upload, body io.Reader) (domain.FlexDocument, error) {
-	d, err := f.client.UploadEmployeeDocument(ctx, flexhrm.UploadRequest{EmployeeID: u.EmployeeID, CategoryID: u.CategoryID, Title: u.Title, PDF: body, Size: -1})
+	d, err := f.client.UploadEmployeeDocument(ctx, flexhrm.UploadRequest{EmployeeID: u.EmployeeID, CategoryID: u.CategoryID, Title: u.Title, PDF: body, Size: max(u.Size, -1)})
 	if errors.Is(err, flexhrm.ErrUnexpectedResponse) {
 		// Flex HRM said yes in a way the client could not read: the document
 		// is probably stored, and the retry's look-first finds it.

@@ -72,7 +72,9 @@ func (l *KVLease) Acquire(ctx context.Context, key domain.JobKey) (func(), error
 				return
 			case <-t.C:
 				mu.Lock()
-				next, err := l.kv.Update(context.WithoutCancel(ctx), k, l.value(), rev)
+				uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.ttl)
+				next, err := l.kv.Update(uctx, k, l.value(), rev)
+				cancel()
 				if err == nil {
 					rev = next
 				}

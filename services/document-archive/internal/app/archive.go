@@ -229,7 +229,7 @@ func (a *Archiver) archive(ctx context.Context, req Request) (Result, error) {
 	title := domain.DocumentTitle(parts)
 	rec := domain.Record{Key: key, Title: title, Target: target, CategoryID: category.ID}
 	rec.Target.FlexCompanyID = companyID
-	upload := Upload{CompanyID: companyID, EmployeeID: target.FlexEmployeeID, CategoryID: category.ID, Title: title}
+	upload := Upload{CompanyID: companyID, EmployeeID: target.FlexEmployeeID, CategoryID: category.ID, Title: title, Size: -1}
 
 	// Look before writing: a crash may have fallen between an upload and
 	// its record, and uploads are never retried blindly.
@@ -341,6 +341,7 @@ func (a *Archiver) stream(ctx context.Context, key domain.JobKey, u Upload) (dom
 	if !bytes.Equal(head, pdfMagic) {
 		return domain.FlexDocument{}, "", 0, Permanent("Oneflow's file 1 of the contract is not a PDF (it does not start with %PDF-)", nil)
 	}
+	u.Size = max(pdf.Size, -1)
 	body := &meteredReader{r: br, limit: limit, hash: sha256.New()}
 	doc, err := a.flex.UploadDocument(ctx, u, body)
 	switch {

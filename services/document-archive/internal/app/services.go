@@ -58,6 +58,8 @@ type Upload struct {
 	EmployeeID string
 	CategoryID string
 	Title      string
+	// Size is the PDF's exact length when Oneflow announced it, else -1.
+	Size int64
 }
 
 // FlexHRM is the part of Flex HRM document-archive reads and writes.
