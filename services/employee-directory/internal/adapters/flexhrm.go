@@ -256,11 +256,12 @@ func translate(err error, notFound error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &ambiguous):
-		companies := make([]string, len(ambiguous.Companies))
-		for i, c := range ambiguous.Companies {
-			companies[i] = companyName(c)
+		amb := &domain.AmbiguousEmployeeError{EmployeeNumber: ambiguous.EmploymentNumber}
+		for _, c := range ambiguous.Companies {
+			amb.Companies = append(amb.Companies, companyName(c))
+			amb.CompanyIDs = append(amb.CompanyIDs, c.ID)
 		}
-		return &domain.AmbiguousEmployeeError{EmployeeNumber: ambiguous.EmploymentNumber, Companies: companies}
+		return amb
 	case errors.Is(err, flexhrm.ErrUnknownCustomerNumber):
 		return &upstreamError{kind: domain.ErrCredentialsRejected, detail: "Flex HRM does not know the customer number", cause: err}
 	case errors.Is(err, flexhrm.ErrUnauthorized):

@@ -35,6 +35,8 @@ type AmbiguousEmployeeError struct {
 	EmployeeNumber string
 	// Companies names each company holding the number ("Name (id)" or the id).
 	Companies []string
+	// CompanyIDs are the same companies' ids, for callers that pick one.
+	CompanyIDs []string
 }
 
 // Error names the companies so the caller can pass one as company_id.

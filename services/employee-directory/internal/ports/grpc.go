@@ -13,6 +13,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 
 	edv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/employeedirectory/v1"
 
@@ -197,6 +198,27 @@ func flexFieldName(flex string) string {
 	return flex
 }
 
+// ErrorDomain is the google.rpc.ErrorInfo domain of every error this service
+// returns; with the Reason* values it lets callers branch on a stable code
+// instead of matching message text.
+const ErrorDomain = "employeedirectory.flexflow"
+
+// Reasons in google.rpc.ErrorInfo.
+const (
+	ReasonInvalidField               = "INVALID_FIELD"
+	ReasonFlexHRMRejectedValues      = "FLEXHRM_REJECTED_VALUES"
+	ReasonAmbiguousEmployeeNumber    = "AMBIGUOUS_EMPLOYEE_NUMBER" // metadata company_ids: comma-separated
+	ReasonEmployeeNotFound           = "EMPLOYEE_NOT_FOUND"
+	ReasonNotFound                   = "NOT_FOUND"
+	ReasonFlexHRMCredentialsRejected = "FLEXHRM_CREDENTIALS_REJECTED"
+	ReasonFlexHRMCompanyForbidden    = "FLEXHRM_COMPANY_FORBIDDEN"
+	ReasonFlexHRMRateLimited         = "FLEXHRM_RATE_LIMITED"
+	ReasonFlexHRMUnavailable         = "FLEXHRM_UNAVAILABLE"
+	ReasonDeadlineExceeded           = "DEADLINE_EXCEEDED"
+	ReasonCancelled                  = "CANCELLED"
+	ReasonInternal                   = "INTERNAL"
+)
+
 // status maps an app error to its gRPC status, once for every RPC, and logs
 // it at a level that matches whose problem it is. Messages are the domain
 // errors' own, which carry no personal data.
@@ -207,12 +229,14 @@ func (s *GRPCServer) status(ctx context.Context, rpc string, err error) error {
 		rejected  *domain.UpstreamRejectedError
 	)
 	code, msg := codes.Internal, "internal error (see employee-directory's log)"
+	reason, metadata := ReasonInternal, map[string]string(nil)
 	var details []*errdetails.BadRequest_FieldViolation
 	switch {
 	case errors.As(err, &invalid):
-		code, msg = codes.InvalidArgument, invalid.Error()
+		code, msg, reason = codes.InvalidArgument, invalid.Error(), ReasonInvalidField
 		details = append(details, &errdetails.BadRequest_FieldViolation{Field: invalid.Field, Description: invalid.Reason})
 	case errors.As(err, &rejected):
+		reason = ReasonFlexHRMRejectedValues
 		fields := make([]string, len(rejected.Fields))
 		for i, f := range rejected.Fields {
 			fields[i] = flexFieldName(f)
@@ -220,21 +244,24 @@ func (s *GRPCServer) status(ctx context.Context, rpc string, err error) error {
 		}
 		code, msg = codes.InvalidArgument, (&domain.UpstreamRejectedError{Code: rejected.Code, Fields: fields}).Error()
 	case errors.As(err, &ambiguous):
-		code, msg = codes.FailedPrecondition, ambiguous.Error()
+		code, msg, reason = codes.FailedPrecondition, ambiguous.Error(), ReasonAmbiguousEmployeeNumber
+		metadata = map[string]string{"company_ids": strings.Join(ambiguous.CompanyIDs, ",")}
+	case errors.Is(err, domain.ErrEmployeeNotFound):
+		code, msg, reason = codes.NotFound, err.Error(), ReasonEmployeeNotFound
 	case errors.Is(err, domain.ErrNotFound):
-		code, msg = codes.NotFound, err.Error()
+		code, msg, reason = codes.NotFound, err.Error(), ReasonNotFound
 	case errors.Is(err, domain.ErrCredentialsRejected):
-		code, msg = codes.Unavailable, leaf(err, domain.ErrCredentialsRejected)
+		code, msg, reason = codes.Unavailable, leaf(err, domain.ErrCredentialsRejected), ReasonFlexHRMCredentialsRejected
 	case errors.Is(err, domain.ErrCompanyForbidden):
-		code, msg = codes.FailedPrecondition, domain.ErrCompanyForbidden.Error()
+		code, msg, reason = codes.FailedPrecondition, domain.ErrCompanyForbidden.Error(), ReasonFlexHRMCompanyForbidden
 	case errors.Is(err, domain.ErrRateLimited):
-		code, msg = codes.ResourceExhausted, leaf(err, domain.ErrRateLimited)
+		code, msg, reason = codes.ResourceExhausted, leaf(err, domain.ErrRateLimited), ReasonFlexHRMRateLimited
 	case errors.Is(err, domain.ErrUpstreamUnavailable):
-		code, msg = codes.Unavailable, leaf(err, domain.ErrUpstreamUnavailable)
+		code, msg, reason = codes.Unavailable, leaf(err, domain.ErrUpstreamUnavailable), ReasonFlexHRMUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
-		code, msg = codes.DeadlineExceeded, "deadline exceeded while calling Flex HRM"
+		code, msg, reason = codes.DeadlineExceeded, "deadline exceeded while calling Flex HRM", ReasonDeadlineExceeded
 	case errors.Is(err, context.Canceled):
-		code, msg = codes.Canceled, "request cancelled"
+		code, msg, reason = codes.Canceled, "request cancelled", ReasonCancelled
 	}
 
 	// libs/grpcx logs every call with the message the caller sees; here the
@@ -248,10 +275,12 @@ func (s *GRPCServer) status(ctx context.Context, rpc string, err error) error {
 	}
 
 	st := status.New(code, msg)
+	extra := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: metadata}}
 	if len(details) > 0 {
-		if withDetails, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: details}); derr == nil {
-			st = withDetails
-		}
+		extra = append(extra, &errdetails.BadRequest{FieldViolations: details})
+	}
+	if withDetails, derr := st.WithDetails(extra...); derr == nil {
+		st = withDetails
 	}
 	return st.Err()
 }

@@ -52,40 +52,41 @@ func TestErrorsMapToOneCodeEach(t *testing.T) {
 		wantCode  codes.Code
 		wantMsg   string
 		wantField string
+		reason    string
 	}{
 		{name: "a missing employee is NotFound",
 			err:      fmt.Errorf("find employee number 1001: %w", domain.ErrEmployeeNotFound),
-			wantCode: codes.NotFound, wantMsg: "employee not found in Flex HRM"},
+			wantCode: codes.NotFound, wantMsg: "employee not found in Flex HRM", reason: "EMPLOYEE_NOT_FOUND"},
 		{name: "an ambiguous number is FailedPrecondition naming the companies",
-			err:      fmt.Errorf("find: %w", &domain.AmbiguousEmployeeError{EmployeeNumber: "1001", Companies: []string{"Acme AB (company_id c-1)", "Beta AB (company_id c-2)"}}),
-			wantCode: codes.FailedPrecondition, wantMsg: "Acme AB (company_id c-1), Beta AB (company_id c-2)"},
+			err:      fmt.Errorf("find: %w", &domain.AmbiguousEmployeeError{EmployeeNumber: "1001", Companies: []string{"Acme AB (company_id c-1)", "Beta AB (company_id c-2)"}, CompanyIDs: []string{"c-1", "c-2"}}),
+			wantCode: codes.FailedPrecondition, wantMsg: "Acme AB (company_id c-1), Beta AB (company_id c-2)", reason: "AMBIGUOUS_EMPLOYEE_NUMBER"},
 		{name: "rejected credentials are Unavailable with a message for an SRE",
 			err:      fmt.Errorf("find employee number 1001: %w", domain.ErrCredentialsRejected),
-			wantCode: codes.Unavailable, wantMsg: "Flex HRM rejected flexflow's credentials (FLEXHRM_CREDENTIALS)"},
+			wantCode: codes.Unavailable, wantMsg: "Flex HRM rejected flexflow's credentials (FLEXHRM_CREDENTIALS)", reason: "FLEXHRM_CREDENTIALS_REJECTED"},
 		{name: "an unknown customer number says so after the credentials message",
 			err:      fmt.Errorf("find: %w", withDetail{domain.ErrCredentialsRejected, "Flex HRM does not know the customer number"}),
-			wantCode: codes.Unavailable, wantMsg: "(FLEXHRM_CREDENTIALS): Flex HRM does not know the customer number"},
+			wantCode: codes.Unavailable, wantMsg: "(FLEXHRM_CREDENTIALS): Flex HRM does not know the customer number", reason: "FLEXHRM_CREDENTIALS_REJECTED"},
 		{name: "rate limiting after the retries is ResourceExhausted",
 			err:      fmt.Errorf("find: %w", domain.ErrRateLimited),
-			wantCode: codes.ResourceExhausted, wantMsg: "rate limiting"},
+			wantCode: codes.ResourceExhausted, wantMsg: "rate limiting", reason: "FLEXHRM_RATE_LIMITED"},
 		{name: "an unavailable Flex HRM is Unavailable",
 			err:      fmt.Errorf("find: %w", withDetail{domain.ErrUpstreamUnavailable, "flexhrm: find employees: 503 ServiceUnavailable (after 3 attempts)"}),
-			wantCode: codes.Unavailable, wantMsg: "Flex HRM is unavailable: flexhrm: find employees: 503"},
+			wantCode: codes.Unavailable, wantMsg: "Flex HRM is unavailable: flexhrm: find employees: 503", reason: "FLEXHRM_UNAVAILABLE"},
 		{name: "a company the API user may not see is FailedPrecondition",
 			err:      domain.ErrCompanyForbidden,
-			wantCode: codes.FailedPrecondition, wantMsg: "does not let flexflow's API user access"},
+			wantCode: codes.FailedPrecondition, wantMsg: "does not let flexflow's API user access", reason: "FLEXHRM_COMPANY_FORBIDDEN"},
 		{name: "an invalid field is InvalidArgument naming it",
 			err:      &domain.InvalidFieldError{Field: "national_id", Reason: "is not a valid Swedish personnummer or samordningsnummer"},
-			wantCode: codes.InvalidArgument, wantMsg: "national_id: is not a valid", wantField: "national_id"},
+			wantCode: codes.InvalidArgument, wantMsg: "national_id: is not a valid", wantField: "national_id", reason: "INVALID_FIELD"},
 		{name: "a Flex HRM validation refusal names our field, not Flex's",
 			err:      &domain.UpstreamRejectedError{Code: "ValidationFailed", Fields: []string{"postalCode"}},
-			wantCode: codes.InvalidArgument, wantMsg: "invalid postal_code", wantField: "postal_code"},
+			wantCode: codes.InvalidArgument, wantMsg: "invalid postal_code", wantField: "postal_code", reason: "FLEXHRM_REJECTED_VALUES"},
 		{name: "a deadline is DeadlineExceeded",
 			err:      fmt.Errorf("find: %w", context.DeadlineExceeded),
-			wantCode: codes.DeadlineExceeded, wantMsg: "deadline exceeded"},
+			wantCode: codes.DeadlineExceeded, wantMsg: "deadline exceeded", reason: "DEADLINE_EXCEEDED"},
 		{name: "anything else is Internal without its text",
 			err:      errors.New("flexhrm: secret detail 19900312-1234"),
-			wantCode: codes.Internal, wantMsg: "internal error"},
+			wantCode: codes.Internal, wantMsg: "internal error", reason: "INTERNAL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +102,18 @@ func TestErrorsMapToOneCodeEach(t *testing.T) {
 			}
 			if strings.Contains(st.Message(), "19900312") {
 				t.Fatal("the status leaks a national ID")
+			}
+			var info *errdetails.ErrorInfo
+			for _, d := range st.Details() {
+				if i, ok := d.(*errdetails.ErrorInfo); ok {
+					info = i
+				}
+			}
+			if info.GetReason() != tt.reason || info.GetDomain() != ports.ErrorDomain {
+				t.Fatalf("ErrorInfo %v, want reason %s", info, tt.reason)
+			}
+			if tt.reason == ports.ReasonAmbiguousEmployeeNumber && info.GetMetadata()["company_ids"] != "c-1,c-2" {
+				t.Fatalf("company_ids %q", info.GetMetadata()["company_ids"])
 			}
 			if tt.wantField != "" {
 				var found bool
