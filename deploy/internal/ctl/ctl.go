@@ -107,6 +107,7 @@ refused, 5 not found.`,
 
 	root.AddCommand(
 		statusCmd(o), replayCmd(o), failuresCmd(o), documentsCmd(o), employeeCmd(o), healthCmd(o),
+		checkCmd(o), setupOneflowCmd(o),
 	)
 	return root
 }
