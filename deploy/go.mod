@@ -73,3 +73,5 @@ replace (
 	github.com/flexflow/flexflow/services/document-archive => ../services/document-archive
 	github.com/flexflow/flexflow/services/employee-directory => ../services/employee-directory
 )
+
+require go.yaml.in/yaml/v3 v3.0.5
