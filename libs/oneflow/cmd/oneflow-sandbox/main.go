@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -18,13 +19,16 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "oneflow-sandbox:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("oneflow-sandbox", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8092", "listen address")
 	seedPath := fs.String("seed", "", "seed JSON file (default: the built-in seed)")
@@ -46,9 +50,9 @@ func run(args []string) error {
 	opts := sandbox.Options{
 		Addr:                *listen,
 		WebhookURL:          *webhookURL,
-		SignKey:             firstNonEmpty(*signKey, os.Getenv("ONEFLOW_SIGN_KEY")),
-		APIToken:            firstNonEmpty(*token, os.Getenv("ONEFLOW_API_TOKEN")),
-		UserEmail:           firstNonEmpty(*userEmail, os.Getenv("ONEFLOW_USER_EMAIL")),
+		SignKey:             firstNonEmpty(*signKey, getenv("ONEFLOW_SIGN_KEY")),
+		APIToken:            firstNonEmpty(*token, getenv("ONEFLOW_API_TOKEN")),
+		UserEmail:           firstNonEmpty(*userEmail, getenv("ONEFLOW_USER_EMAIL")),
 		TimeScale:           *timeScale,
 		DuplicateDeliveries: *duplicates,
 		LargePDFBytes:       *largePDF,
@@ -69,11 +73,9 @@ func run(args []string) error {
 	if *webhookURL != "" {
 		webhooks = *webhookURL
 	}
-	fmt.Printf("oneflow-sandbox listening on %s\n  Public API: %s\n  app actions and knobs: %s/_sandbox/\n  webhooks: %s\n",
+	fmt.Fprintf(stdout, "oneflow-sandbox listening on %s\n  Public API: %s\n  app actions and knobs: %s/_sandbox/\n  webhooks: %s\n",
 		srv.URL(), srv.APIURL(), srv.URL(), webhooks)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
