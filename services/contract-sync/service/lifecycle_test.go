@@ -293,3 +293,103 @@ func TestACrashBetweenASideEffectAndItsStateWriteDoesNotRepeatIt(t *testing.T) {
 		t.Errorf("sync = %+v", s)
 	}
 }
+
+func TestSignatureResetStartsANewGenerationWhosePendingVersionIsArchived(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := create(t, e, templateEmail, "1001")
+	e.Idle()
+	if err := e.Oneflow.Publish(id); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	c := contract(t, e, id)
+	var signer int64
+	for _, p := range c.Parties {
+		for _, pp := range p.Participants {
+			if pp.Signatory && signer == 0 {
+				signer = pp.ID
+			}
+		}
+	}
+	if err := e.Oneflow.Sign(id, signer); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Oneflow.ResetSignatures(id); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	pub := e.Published(id)
+	if len(pub) != 2 || pub[0].GetGeneration() != 0 || pub[1].GetGeneration() != 1 {
+		t.Fatalf("published events = %v, want generations 0 and 1", pub)
+	}
+	if g := e.Sync(id).GetSync().GetGeneration(); g != 1 {
+		t.Errorf("generation = %d", g)
+	}
+	if err := e.Oneflow.SignAll(id); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if s := e.Signed(id); len(s) != 1 || s[0].GetGeneration() != 1 {
+		t.Errorf("signed events = %v", s)
+	}
+}
+
+func TestDeclineAndDeleteAreRecordedAndWriteNothing(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	declined := create(t, e, templateEmail, "1001")
+	deleted := create(t, e, templateEmail, "1002")
+	e.Idle()
+	if err := e.Oneflow.Publish(declined); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	c := contract(t, e, declined)
+	var signer int64
+	for _, p := range c.Parties {
+		for _, pp := range p.Participants {
+			if pp.Signatory && !p.MyParty {
+				signer = pp.ID
+			}
+		}
+	}
+	e.Flex.ClearRequests()
+	if err := e.Oneflow.Decline(declined, signer); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Oneflow.DeleteContract(deleted); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if n := len(e.Flex.Requests()); n != 0 {
+		t.Errorf("Flex HRM called %d times", n)
+	}
+	if hasStep(e.Sync(declined).GetEntries(), "declined", eventsv1.Outcome_OUTCOME_DONE) == nil ||
+		hasStep(e.Sync(deleted).GetEntries(), "deleted", eventsv1.Outcome_OUTCOME_DONE) == nil {
+		t.Error("decline or delete not recorded")
+	}
+	if len(failures(t, e)) != 0 {
+		t.Errorf("failures: %v", failures(t, e))
+	}
+}
+
+func TestUnknownEventTypesArePassedAndIgnoredAndPoisonIsTerminated(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	req := &contractsyncv1.ReceiveOneflowWebhookRequest{
+		Contract: &contractsyncv1.OneflowContractRef{Id: 999}, CallbackId: "cb-unknown",
+		Events: []*contractsyncv1.OneflowEvent{{Id: 5, Type: "participant:create"}, {Id: 6, Type: "contract:lifecycle_state:start"}},
+	}
+	req.Signature = oneflow.Sign(req.CallbackId, e.Oneflow.SignKey())
+	if _, err := e.Client.ReceiveOneflowWebhook(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.JS.Publish(context.Background(), "flexflow.webhooks.oneflow.02.998", []byte("\xff\xff not protobuf")); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if n := len(e.Oneflow.RequestLog()); n != 0 {
+		t.Errorf("Oneflow called %d times for ignored events", n)
+	}
+	if hasStep(e.Sync(998).GetEntries(), "decode_notification", eventsv1.Outcome_OUTCOME_FAILED) == nil {
+		t.Errorf("poison not recorded: %v", e.Sync(998).GetEntries())
+	}
+}

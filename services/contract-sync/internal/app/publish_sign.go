@@ -325,12 +325,17 @@ func (w *Worker) lifecycle(ctx context.Context, contractID int64, ev domain.Pend
 		}); err != nil {
 			return fmt.Errorf("write state: %w", err)
 		}
-		if !applied {
-			return nil
+		if applied {
+			if err := run.step(ctx, "signature_reset", func(context.Context) (eventsv1.Outcome, string, error) {
+				return outcomeDone, fmt.Sprintf("signatures were reset; the contract is pending again as generation %d", gen), nil
+			}); err != nil {
+				return err
+			}
 		}
-		return run.step(ctx, "signature_reset", func(context.Context) (eventsv1.Outcome, string, error) {
-			return outcomeDone, fmt.Sprintf("signatures were reset; the next publish starts generation %d", gen), nil
-		})
+		// Back to pending with changed content: the new generation's Pending
+		// PDF is archived as a publish would. The publish flow's own guard
+		// makes this idempotent, also after a crash right after the reset.
+		return w.publish(ctx, contractID, ev, false)
 	case domain.EventContractDecline, domain.EventContractDelete:
 		state, step := domain.StateDeclined, "declined"
 		if ev.Type == domain.EventContractDelete {
