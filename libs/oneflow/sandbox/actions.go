@@ -503,6 +503,19 @@ func (s *Server) sandboxRoutes() http.Handler {
 		s.FailNext(rule)
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /_sandbox/fail-rate", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			PathPrefix string  `json:"path_prefix"`
+			Rate       float64 `json:"rate"`
+			Statuses   []int   `json:"statuses"`
+		}
+		if e := decodeBody(r, &body); e != nil {
+			writeOneflowError(w, r, e)
+			return
+		}
+		s.SetFailureRate(body.PathPrefix, body.Rate, body.Statuses...)
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /_sandbox/rate-limit", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Next     *int  `json:"next"`
@@ -556,15 +569,12 @@ func (s *Server) sandboxRoutes() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /_sandbox/webhooks/config", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			URL        *string `json:"url"`
-			Duplicates *int    `json:"duplicates"`
-		}
+		var body deliveryKnobs
 		if e := decodeBody(r, &body); e != nil {
 			writeOneflowError(w, r, e)
 			return
 		}
-		s.hooks.configure(body.URL, body.Duplicates)
+		s.hooks.configure(body)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /_sandbox/webhooks/wait", func(w http.ResponseWriter, r *http.Request) {
@@ -600,12 +610,13 @@ var sandboxIndex = []string{
 	"POST   /_sandbox/contracts/{id}/reset-signatures   back to pending, unsigned (contract:signature_reset)",
 	"DELETE /_sandbox/contracts/{id}                    delete (contract:delete)",
 	"GET    /_sandbox/webhooks                          deliveries with attempts and statuses",
-	"POST   /_sandbox/webhooks/config                   {\"url\":\"...\",\"duplicates\":3}",
+	"POST   /_sandbox/webhooks/config                   {\"url\":\"...\",\"duplicates\":3,\"duplicates_max\":10,\"jitter_ms\":50}",
 	"POST   /_sandbox/webhooks/pause | /resume | /wait",
 	"GET    /_sandbox/state                             contracts, users, template types, templates",
 	"GET    /_sandbox/requests  (DELETE clears)         API request log",
 	"POST   /_sandbox/latency                           {\"path_prefix\":\"/v1/contracts\",\"ms\":50}",
 	"POST   /_sandbox/fail                              {\"path_prefix\":\"/v1/users\",\"count\":3,\"status\":503}",
+	"POST   /_sandbox/fail-rate                         {\"path_prefix\":\"/v1\",\"rate\":0.3,\"statuses\":[500,502,503]} (rate 0: off)",
 	"POST   /_sandbox/rate-limit                        {\"next\":5} or {\"requests\":2000,\"per_ms\":300000}; DELETE clears",
 	"POST   /_sandbox/token/revoke | /token/restore",
 	"POST   /_sandbox/pdf                               {\"size_bytes\":52428800}  file 1 as a padded PDF (0: normal)",

@@ -275,6 +275,19 @@ func TestTestKnobs(t *testing.T) {
 		}
 	})
 
+	t.Run("a_failure_rate_of_1_fails_every_call_and_0_none", func(t *testing.T) {
+		srv.SetFailureRate("/v1/ping", 1, http.StatusBadGateway)
+		for range 3 {
+			if resp, _ := apiRequest(t, http.MethodGet, ping, authHeaders(srv), nil); resp.StatusCode != http.StatusBadGateway {
+				t.Fatalf("status %d at failure rate 1", resp.StatusCode)
+			}
+		}
+		srv.SetFailureRate("/v1/ping", 0)
+		if resp, _ := apiRequest(t, http.MethodGet, ping, authHeaders(srv), nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d at failure rate 0", resp.StatusCode)
+		}
+	})
+
 	t.Run("a_rate_limit_answers_429_with_oneflows_body_and_no_retry_after", func(t *testing.T) {
 		srv.RateLimitNext(1)
 		resp, body := apiRequest(t, http.MethodGet, ping, authHeaders(srv), nil)

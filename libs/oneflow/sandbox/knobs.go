@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +12,12 @@ type knobs struct {
 	// latency by path prefix ("" = every API call); the longest prefix wins.
 	latency  map[string]time.Duration
 	failures []*FailRule
+	// failRate fails a share of matching calls at random.
+	failRate struct {
+		prefix   string
+		rate     float64
+		statuses []int
+	}
 	// rateNext refuses the next N authenticated API calls with 429.
 	rateNext int
 	// rateLimit refuses calls beyond requests per window (0 = off).
@@ -84,9 +91,26 @@ func (s *Server) FailNext(rule FailRule) {
 	s.knobs.failures = append(s.knobs.failures, &rule)
 }
 
+// SetFailureRate fails the given share (0..1) of API calls whose path starts
+// with pathPrefix, each with one of statuses picked at random (default 500,
+// 502, 503), like a flaky upstream; rate 0 turns it off.
+func (s *Server) SetFailureRate(pathPrefix string, rate float64, statuses ...int) {
+	if len(statuses) == 0 {
+		statuses = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.knobs.failRate.prefix = pathPrefix
+	s.knobs.failRate.rate = min(max(rate, 0), 1)
+	s.knobs.failRate.statuses = append([]int(nil), statuses...)
+}
+
 func (s *Server) takeFailure(method, path string) (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if fr := s.knobs.failRate; fr.rate > 0 && strings.HasPrefix(path, fr.prefix) && rand.Float64() < fr.rate {
+		return fr.statuses[rand.IntN(len(fr.statuses))], true
+	}
 	for i, rule := range s.knobs.failures {
 		if !rule.matches(method, path) {
 			continue

@@ -45,6 +45,9 @@ type Options struct {
 	WebhookTimeout time.Duration
 	// DuplicateDeliveries sends every notification this many times (default 1).
 	DuplicateDeliveries int
+	// DeliveryJitter delays each delivery's first attempt by a random 0..d,
+	// so notifications arrive out of order.
+	DeliveryJitter time.Duration
 	// LargePDFBytes, when positive, makes file 1 a valid PDF of exactly this
 	// many bytes, generated while streaming.
 	LargePDFBytes int64
@@ -143,6 +146,7 @@ func Start(opts Options) (*Server, error) {
 		timeScale:  scale,
 		timeout:    opts.WebhookTimeout,
 		duplicates: opts.DuplicateDeliveries,
+		jitter:     opts.DeliveryJitter,
 		logger:     logger,
 	})
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}

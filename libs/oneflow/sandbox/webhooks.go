@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -65,6 +66,7 @@ type deliveryConfig struct {
 	timeScale  float64
 	timeout    time.Duration
 	duplicates int
+	jitter     time.Duration
 	logger     *slog.Logger
 }
 
@@ -84,6 +86,12 @@ type deliverer struct {
 	mu         sync.Mutex
 	url        string
 	duplicates int
+	// duplicatesMax > duplicates sends each notification a random number of
+	// times in [duplicates, duplicatesMax].
+	duplicatesMax int
+	// jitter delays each copy's first attempt by a random 0..jitter, so
+	// notifications arrive out of order, as Oneflow allows.
+	jitter     time.Duration
 	paused     bool
 	resumed    chan struct{}
 	generation context.Context
@@ -111,6 +119,7 @@ func newDeliverer(cfg deliveryConfig) *deliverer {
 		stop:       stop,
 		url:        cfg.url,
 		duplicates: max(cfg.duplicates, 1),
+		jitter:     max(cfg.jitter, 0),
 		generation: gen,
 		cancelGen:  cancelGen,
 		changed:    make(chan struct{}),
@@ -140,7 +149,11 @@ func (d *deliverer) enqueue(contractID int64, ev oneflow.Event) {
 	if d.closed {
 		return
 	}
-	for copyNo := 1; copyNo <= d.duplicates; copyNo++ {
+	copies := d.duplicates
+	if d.duplicatesMax > copies {
+		copies += rand.IntN(d.duplicatesMax - copies + 1)
+	}
+	for copyNo := 1; copyNo <= copies; copyNo++ {
 		rec := &Delivery{
 			CallbackID: callbackID, ContractID: contractID, EventID: ev.ID, EventType: ev.Type,
 			Copy: copyNo, State: DeliveryPending, Attempts: []Attempt{}, CreatedAt: time.Now(), Body: body,
@@ -152,16 +165,20 @@ func (d *deliverer) enqueue(contractID int64, ev oneflow.Event) {
 		}
 		d.pending++
 		ctx := d.generation
+		var delay time.Duration
+		if d.jitter > 0 {
+			delay = rand.N(d.jitter)
+		}
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			d.deliver(ctx, rec, body)
+			d.deliver(ctx, rec, body, delay)
 		}()
 	}
 	d.notifyLocked()
 }
 
-func (d *deliverer) deliver(ctx context.Context, rec *Delivery, body []byte) {
+func (d *deliverer) deliver(ctx context.Context, rec *Delivery, body []byte, delay time.Duration) {
 	final := DeliveryFailed
 	defer func() {
 		d.mu.Lock()
@@ -171,8 +188,11 @@ func (d *deliverer) deliver(ctx context.Context, rec *Delivery, body []byte) {
 		d.mu.Unlock()
 	}()
 	for attempt := 0; attempt < MaxDeliveryAttempts; attempt++ {
+		wait := delay
 		if attempt > 0 {
-			wait := time.Duration(float64(resendSchedule[attempt-1]) * d.timeScale)
+			wait = time.Duration(float64(resendSchedule[attempt-1]) * d.timeScale)
+		}
+		if wait > 0 {
 			if !sleepCtx(ctx, wait) {
 				final = DeliveryCancelled
 				return
@@ -272,14 +292,30 @@ func (d *deliverer) resume() {
 	}
 }
 
-func (d *deliverer) configure(url *string, duplicates *int) {
+// deliveryKnobs change how new notifications are delivered; nil leaves a
+// setting as it is.
+type deliveryKnobs struct {
+	URL           *string `json:"url"`
+	Duplicates    *int    `json:"duplicates"`
+	DuplicatesMax *int    `json:"duplicates_max"`
+	JitterMS      *int64  `json:"jitter_ms"`
+}
+
+func (d *deliverer) configure(k deliveryKnobs) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if url != nil {
-		d.url = *url
+	if k.URL != nil {
+		d.url = *k.URL
 	}
-	if duplicates != nil {
-		d.duplicates = max(*duplicates, 1)
+	if k.Duplicates != nil {
+		d.duplicates = max(*k.Duplicates, 1)
+		d.duplicatesMax = 0
+	}
+	if k.DuplicatesMax != nil {
+		d.duplicatesMax = *k.DuplicatesMax
+	}
+	if k.JitterMS != nil {
+		d.jitter = time.Duration(max(*k.JitterMS, 0)) * time.Millisecond
 	}
 }
 
@@ -373,8 +409,21 @@ func (s *Server) ResumeWebhooks() { s.hooks.resume() }
 
 // SetWebhookURL changes where webhooks go (resends included); "" stops
 // sending new ones (they are recorded as skipped).
-func (s *Server) SetWebhookURL(url string) { s.hooks.configure(&url, nil) }
+func (s *Server) SetWebhookURL(url string) { s.hooks.configure(deliveryKnobs{URL: &url}) }
 
 // SetDuplicateDeliveries sends every new notification n times (n >= 1), each
 // copy with the same callback id and its own resend schedule.
-func (s *Server) SetDuplicateDeliveries(n int) { s.hooks.configure(nil, &n) }
+func (s *Server) SetDuplicateDeliveries(n int) { s.hooks.configure(deliveryKnobs{Duplicates: &n}) }
+
+// SetDuplicateDeliveriesRange sends every new notification a random number of
+// times between low and high (inclusive), as in a resend storm.
+func (s *Server) SetDuplicateDeliveriesRange(low, high int) {
+	s.hooks.configure(deliveryKnobs{Duplicates: &low, DuplicatesMax: &high})
+}
+
+// SetDeliveryJitter delays each delivery copy's first attempt by a random
+// 0..d, so notifications arrive out of order (0 turns it off).
+func (s *Server) SetDeliveryJitter(d time.Duration) {
+	ms := d.Milliseconds()
+	s.hooks.configure(deliveryKnobs{JitterMS: &ms})
+}

@@ -300,3 +300,27 @@ func TestAPersonCanCreateAndSignWithPlainHTTPAndWatchWebhooksArrive(t *testing.T
 		t.Fatalf("deliveries as listed: %+v", deliveries)
 	}
 }
+
+func TestAResendStormSendsEachNotificationBetweenLowAndHighTimes(t *testing.T) {
+	rcv := newReceiver(t)
+	srv := startSandbox(t, sandbox.Options{WebhookURL: rcv.srv.URL, DeliveryJitter: 5 * time.Millisecond})
+	srv.SetDuplicateDeliveriesRange(3, 10)
+	for range 5 {
+		if _, err := srv.CreateContract(sandbox.CreateContractRequest{TemplateID: sandbox.TemplateEmail}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, srv)
+	perCallback := map[string]int{}
+	for _, n := range rcv.accepted() {
+		perCallback[n.CallbackID]++
+	}
+	if len(perCallback) != 5 {
+		t.Fatalf("%d distinct callback ids, want 5", len(perCallback))
+	}
+	for id, n := range perCallback {
+		if n < 3 || n > 10 {
+			t.Errorf("callback %s arrived %d times, want 3 to 10", id, n)
+		}
+	}
+}
