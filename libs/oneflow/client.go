@@ -117,7 +117,10 @@ func New(opts Options) (*Client, error) {
 
 	transport := opts.Transport
 	if transport == nil {
-		transport = http.DefaultTransport.(*http.Transport).Clone()
+		transport = http.DefaultTransport
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			transport = t.Clone()
+		}
 	}
 	c := &Client{
 		baseURL:     base,
@@ -343,12 +346,10 @@ func withRetries[T any](ctx context.Context, c *Client, cl call, attempt func(co
 	}, opts...)
 	if err != nil {
 		c.logFailure(ctx, cl, err)
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			var apiErr *APIError
-			var tErr *transportError
-			if !errors.As(err, &apiErr) && !errors.As(err, &tErr) {
-				err = fmt.Errorf("oneflow: %s: %w", cl.op, err)
-			}
+		// backoff.Retry answers the bare context error when ctx ends between
+		// attempts: name the call.
+		if cause := context.Cause(ctx); cause != nil && err == cause {
+			err = fmt.Errorf("oneflow: %s: %w", cl.op, err)
 		}
 	}
 	return v, err

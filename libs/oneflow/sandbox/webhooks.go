@@ -111,7 +111,7 @@ func newDeliverer(cfg deliveryConfig) *deliverer {
 	return &deliverer{
 		// No otelhttp: Oneflow sends no trace context, so each webhook starts
 		// its own trace at the gateway.
-		client:     &http.Client{Timeout: timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:     &http.Client{Timeout: timeout, Transport: ownTransport()},
 		logger:     cfg.logger,
 		timeScale:  cfg.timeScale,
 		signKey:    cfg.signKey,
@@ -258,6 +258,14 @@ func (d *deliverer) post(ctx context.Context, url string, body []byte) (int, err
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// ownTransport is a transport whose idle connections Close can drop.
+func ownTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return &http.Transport{}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
