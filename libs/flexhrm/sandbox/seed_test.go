@@ -140,7 +140,9 @@ func TestInvalidSeedsAreRefusedSayingWhy(t *testing.T) {
 		return b
 	}
 	employee := func(m map[string]any, i int) map[string]any { return m["employees"].([]any)[i].(map[string]any) }
-	period := func(m map[string]any, i int) map[string]any { return m["employmentPeriods"].([]any)[i].(map[string]any) }
+	period := func(m map[string]any, i int) map[string]any {
+		return m["employmentPeriods"].([]any)[i].(map[string]any)
+	}
 	tests := []struct {
 		name string
 		seed []byte
@@ -151,7 +153,9 @@ func TestInvalidSeedsAreRefusedSayingWhy(t *testing.T) {
 		{"duplicate_employment_number_in_a_company", mutate(func(m map[string]any) {
 			employee(m, 2)["employment"] = []any{map[string]any{"employmentNumber": "1001"}}
 		}), "used twice in the company"},
-		{"unknown_manager", mutate(func(m map[string]any) { employee(m, 1)["immediateManagerEmployeeId"] = "e0000000-0000-4000-8000-00000000ffff" }), "unknown manager"},
+		{"unknown_manager", mutate(func(m map[string]any) {
+			employee(m, 1)["immediateManagerEmployeeId"] = "e0000000-0000-4000-8000-00000000ffff"
+		}), "unknown manager"},
 		{"overlapping_periods", mutate(func(m map[string]any) { period(m, 1)["toDate"] = "2022-01-01T00:00:00" }), "overlap"},
 		{"period_ending_before_it_starts", mutate(func(m map[string]any) { period(m, 1)["toDate"] = "2018-01-01T00:00:00" }), "toDate before fromDate"},
 		{"id_that_is_not_a_uuid", mutate(func(m map[string]any) { employee(m, 0)["id"] = "maria" }), "is not a UUID"},
