@@ -76,8 +76,11 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Gateway, erro
 	}
 	g := &Gateway{logger: logger, cfg: cfg, done: make(chan error, 1)}
 	dial := func(addr string) (*grpc.ClientConn, error) {
-		conn, err := grpc.NewClient(addr,
+		// dns:/// with round_robin spreads calls over every address a name
+		// resolves to (a headless Kubernetes Service), not one connection.
+		conn, err := grpc.NewClient("dns:///"+addr,
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 			grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 		)
 		if err == nil {

@@ -89,6 +89,13 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 			{"document-archive", healthpb.NewHealthClient(opts.Backends.DocumentArchive)},
 		},
 	})
+	// /readyz is the webhook path's readiness: only contract-sync must serve
+	// for Oneflow's webhooks to be stored, so an employee-directory or Flex
+	// HRM outage does not take the webhook route off a load balancer.
+	mux.Handle("GET /readyz", &healthHandler{
+		timeout:  opts.HealthTimeout,
+		backends: []namedHealth{{"contract-sync", healthpb.NewHealthClient(opts.Backends.ContractSync)}},
+	})
 	mux.HandleFunc("GET "+OpenAPIPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document)

@@ -276,6 +276,14 @@ func TestHealthzFollowsTheBackendsGRPCHealth(t *testing.T) {
 	if got := get(); got != 503 {
 		t.Fatalf("unhealthy backend: %d", got)
 	}
+	resp, err := http.Get(f.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Fatalf("/readyz with contract-sync not serving: %d", resp.StatusCode)
+	}
 }
 
 func TestUnknownRouteIs404InTheSameShape(t *testing.T) {
