@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,10 +38,26 @@ type Result struct {
 	P50, P99   time.Duration
 	PerSecond  float64
 	Concurrent int
+	// VsEdge and VsJetStream are medians of per-round ratios.
+	VsEdge, VsJetStream float64
+	// RatioSpread is the lowest and highest per-round ratio to the edge.
+	RatioSpread [2]float64
+}
+
+// median returns the result with the median throughput.
+func median(rs []Result) Result {
+	s := append([]Result(nil), rs...)
+	sort.Slice(s, func(i, j int) bool { return s[i].PerSecond < s[j].PerSecond })
+	return s[len(s)/2]
 }
 
 // AckOptions size the webhook-ack scenario.
 type AckOptions struct {
+	// Only, when set, runs just the variant whose name starts with it (for
+	// profiling one path).
+	Only string
+	// Rounds of every variant; per-round ratios are reported as a median.
+	Rounds      int
 	Duration    time.Duration
 	Concurrency int
 	Partitions  int
@@ -148,21 +165,48 @@ func AckScenario(ctx context.Context, o AckOptions) ([]Result, error) {
 		{"minimal edge (net/http + JetStream)", postTo(edge.URL + "/v1/webhooks/oneflow")},
 		{"flexflow (gateway → contract-sync → JetStream)", postTo(gw.URL() + "/v1/webhooks/oneflow")},
 	}
-	// Two rounds, interleaved, keeping each variant's better round: the
-	// machine's background noise then hurts every variant alike.
-	best := map[string]Result{}
-	for round := 0; round < 2; round++ {
+	if o.Only != "" {
 		for _, v := range variants {
-			r := load(ctx, v.name, o.Concurrency, o.Duration, v.op)
-			if prev, ok := best[v.name]; !ok || r.PerSecond > prev.PerSecond {
-				best[v.name] = r
+			if strings.HasPrefix(v.name, o.Only) {
+				return []Result{load(ctx, v.name, o.Concurrency, o.Duration, v.op)}, nil
 			}
+		}
+		return nil, fmt.Errorf("no variant %q", o.Only)
+	}
+	// Short rounds with the variants back to back, their order rotating:
+	// noise from the rest of the machine then lands on every variant alike,
+	// and the median of the per-round ratios ignores a round it spoiled.
+	rounds := o.Rounds
+	if rounds <= 0 {
+		rounds = 5
+	}
+	per := make([][]Result, len(variants))
+	for round := 0; round < rounds; round++ {
+		for i := range variants {
+			v := variants[(i+round)%len(variants)]
+			idx := (i + round) % len(variants)
+			per[idx] = append(per[idx], load(ctx, v.name, o.Concurrency, o.Duration, v.op))
 		}
 	}
 	out := make([]Result, 0, len(variants))
-	for _, v := range variants {
-		out = append(out, best[v.name])
+	for i := range variants {
+		out = append(out, median(per[i]))
 	}
+	ratios := func(a, b int) []float64 {
+		rs := make([]float64, rounds)
+		for r := 0; r < rounds; r++ {
+			rs[r] = per[a][r].PerSecond / per[b][r].PerSecond
+		}
+		sort.Float64s(rs)
+		return rs
+	}
+	edgeRatios := ratios(2, 1)
+	jsRatios := ratios(2, 0)
+	edgeVsJS := ratios(1, 0)
+	out[2].VsEdge, out[2].VsJetStream = edgeRatios[rounds/2], jsRatios[rounds/2]
+	out[1].VsEdge, out[1].VsJetStream = 1, edgeVsJS[rounds/2]
+	out[0].VsEdge, out[0].VsJetStream = 1/edgeVsJS[rounds/2], 1
+	out[2].RatioSpread = [2]float64{edgeRatios[0], edgeRatios[rounds-1]}
 	return out, nil
 }
 
