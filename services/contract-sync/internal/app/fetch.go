@@ -421,10 +421,16 @@ func (w *Worker) managerParticipant(ctx context.Context, run *flowRun, c Contrac
 		if owner == nil {
 			return outcomeWarning, "contract has no owner-side party; manager not added", nil
 		}
+		// A non-signing colleague is reached by the work email that made
+		// them a manager candidate; without an explicit channel Oneflow
+		// applies the contract's preferred one, and an SMS template would
+		// refuse the manager for lack of a phone number.
 		ref, err := w.Oneflow.AddParticipant(ctx, c.ID, owner.ID, NewParticipant{
-			Name:      emp.ImmediateManagerName,
-			Email:     emp.ImmediateManagerEmail,
-			Signatory: false,
+			Name:            emp.ImmediateManagerName,
+			Email:           emp.ImmediateManagerEmail,
+			Signatory:       false,
+			DeliveryChannel: "email",
+			TwoStepMethod:   "none",
 		})
 		if err != nil {
 			return 0, "", err
