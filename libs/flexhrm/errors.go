@@ -278,7 +278,7 @@ func parseRetryAfter(v string) time.Duration {
 // personalData matches what must not survive in a message: a UUID (kept, it
 // is an id), an e-mail address, or a run of digits long enough to be a
 // national ID or a phone number.
-var personalData = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[^\s"'<>(),;:@]+@[^\s"'<>(),;:@]+|\+?[0-9][0-9 \-+]{4,}[0-9]`)
+var personalData = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[^\s"'<>(),;:]*@[^\s"'<>(),;:]*|\+?[0-9][0-9 \-+]{4,}[0-9]`)
 
 var uuidOnly = regexp.MustCompile(`(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -291,6 +291,10 @@ func scrub(s string) string {
 		}
 		return r
 	}, s)
+	// Cut first, so a cut cannot turn an id into something that looks personal.
+	if utf8.RuneCountInString(s) > maxMessageRunes {
+		s = string([]rune(s)[:maxMessageRunes]) + "…"
+	}
 	s = personalData.ReplaceAllStringFunc(s, func(m string) string {
 		if uuidOnly.MatchString(m) {
 			return m
@@ -300,12 +304,7 @@ func scrub(s string) string {
 		}
 		return redacted
 	})
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxMessageRunes {
-		r := []rune(s)
-		s = string(r[:maxMessageRunes]) + "…"
-	}
-	return s
+	return strings.TrimSpace(s)
 }
 
 func digitsIn(s string) int {
