@@ -447,6 +447,10 @@ func TestLocalRefusalsMakeNoRequest(t *testing.T) {
 			return err
 		},
 		"titles_without_company": func() error { _, err := c.ListEmploymentTitles(ctx, "", false); return err },
+		"upload_with_size_zero": func() error {
+			_, err := c.UploadEmployeeDocument(ctx, flexhrm.UploadRequest{EmployeeID: "e", CategoryID: "c", Title: "t", PDF: strings.NewReader("x")})
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, flexhrm.ErrValidation) {
@@ -455,5 +459,32 @@ func TestLocalRefusalsMakeNoRequest(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Fatalf("%d requests were made", n)
+	}
+}
+
+func TestManagerLookupTreatsAMissingManagerAsAWarning(t *testing.T) {
+	_, c := sandboxClient(t)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		number string
+		want   error
+		email  string
+	}{
+		{sandbox.EmploymentNumberAnna, nil, sandbox.ManagerEmail},
+		{sandbox.EmploymentNumberNoMgr, flexhrm.ErrNoManager, ""},
+		{sandbox.EmploymentNumberNoEmail, nil, ""},
+	} {
+		e, err := c.FindEmployee(ctx, tc.number, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.Manager(ctx, e)
+		if !errors.Is(err, tc.want) || (err == nil && m.EmailWork != tc.email) {
+			t.Errorf("%s: manager %q, %v; want %q, %v", tc.number, m.EmailWork, err, tc.email, tc.want)
+		}
+	}
+	_, err := c.Manager(ctx, flexhrm.Employee{ID: "e", ImmediateManagerEmployeeID: "00000000-0000-4000-8000-000000000000"})
+	if !errors.Is(err, flexhrm.ErrNotFound) {
+		t.Errorf("dangling manager id = %v, want ErrNotFound", err)
 	}
 }

@@ -23,7 +23,8 @@ type UploadRequest struct {
 	// PDF is read once, streamed, never held in memory whole.
 	PDF io.Reader
 	// Size is the PDF's length in bytes, or -1 when unknown (the body is then
-	// sent chunked). A known size must be exact.
+	// sent chunked). A known size must be exact; 0 is refused (a zero value
+	// left by mistake, since a PDF is never empty).
 	Size int64
 }
 
@@ -37,8 +38,8 @@ func (c *Client) UploadEmployeeDocument(ctx context.Context, req UploadRequest) 
 	if req.PDF == nil {
 		return Document{}, invalidInput(op, errors.New("PDF reader is nil"))
 	}
-	if req.Size < -1 {
-		return Document{}, invalidInput(op, errors.New("size must be -1 (unknown) or the exact length"))
+	if req.Size < -1 || req.Size == 0 {
+		return Document{}, invalidInput(op, errors.New("size must be the exact length of a non-empty PDF, or -1 when unknown"))
 	}
 	if req.Size > MaxUploadBytes {
 		return Document{}, &tooLargeError{op: op}

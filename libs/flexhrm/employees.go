@@ -121,3 +121,15 @@ func (c *Client) ListEmployees(ctx context.Context, companyID string, pageIndex,
 	}
 	return page, nil
 }
+
+// Manager reads the employee's immediate manager (P2 on
+// immediateManagerEmployeeId). The model treats a missing manager as a
+// warning, not a failure: no manager set is ErrNoManager, a manager id that
+// does not resolve is ErrNotFound; both are for the caller to record and
+// move on. Other errors are the read's.
+func (c *Client) Manager(ctx context.Context, e Employee) (Employee, error) {
+	if e.ImmediateManagerEmployeeID == "" {
+		return Employee{}, ErrNoManager
+	}
+	return c.GetEmployee(ctx, e.ImmediateManagerEmployeeID)
+}

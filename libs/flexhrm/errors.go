@@ -20,6 +20,8 @@ var (
 	// ErrAmbiguousEmployee: an employment number matches employees of several
 	// companies; errors.As gives *AmbiguousEmployeeError with the companies.
 	ErrAmbiguousEmployee = errors.New("flexhrm: employment number is ambiguous")
+	// ErrNoManager: the employee has no immediate manager (a warning for callers).
+	ErrNoManager = errors.New("flexhrm: the employee has no immediate manager")
 	// ErrOverlappingDates: Flex HRM refused a period overlapping another of the employee's.
 	ErrOverlappingDates = errors.New("flexhrm: employment periods overlap")
 	// ErrNoOneflowCategory: the company has no "Oneflow…" category used in the employment register.

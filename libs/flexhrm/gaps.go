@@ -49,6 +49,15 @@ import "time"
 //     empty string keeps the representation it was read with (null or "");
 //     a new object writes null. A create omits an empty "id".
 //   - (gap) A PUT answered 204 without a body is followed by a GET of the object.
+//   - (gap) The client refuses before asking what cannot succeed: a period
+//     without companyId/employeeId/instanceId/fromDate or ending before it
+//     starts (ErrValidation), a PDF known or counted to be over MaxUploadBytes
+//     (ErrPayloadTooLarge, without sending the rest), an upload whose Size is 0
+//     or does not match the bytes. Title length is left to the server, the
+//     authority on it (ErrNameTooLong).
+//   - (gap) The multipart body is streamed as prefix + PDF + closing boundary
+//     (io.MultiReader, no goroutine), so a known Size gives an exact
+//     Content-Length; an unknown one (-1) is sent chunked.
 //   - (gap) Uploads have their own timeout (Options.UploadTimeout, default 10
 //     minutes) because RequestTimeout is sized for small JSON calls. The part's
 //     filename is the document title.
@@ -74,6 +83,16 @@ import "time"
 //     part named "file" (else 400); that part's Content-Type must be
 //     application/pdf (else 415); the order of checks is query parameters,
 //     employee (404/403), category (400), title (400), then the body (415, 413).
+//   - (gap) A period's instanceId must be the sandbox's instance (400).
+//     PUT /employees/{id} with another id in the body is 400; names, emails
+//     and phones are not otherwise validated (the spec names only the
+//     national ID).
+//   - (gap) Knobs act after the route is known and before authentication, in
+//     the order latency, rate limit, fail-next, fail-rate; a rate limit with
+//     retryAfterSeconds 0 sends the whole seconds until the next token (≥ 1).
+//   - (gap) The sandbox keeps each upload's SHA-256 and size, not its bytes
+//     (WithDocumentContent keeps them), and answers a refused upload only after
+//     draining the body, so a client still sending sees the answer.
 //   - (gap) Status codes the spec's table does not name get these codes:
 //     502 BadGateway, 503 ServiceUnavailable, 504 GatewayTimeout.
 
