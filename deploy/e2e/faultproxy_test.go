@@ -84,4 +84,3 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.proxy.ServeHTTP(w, r)
 }
-

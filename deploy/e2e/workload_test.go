@@ -114,9 +114,9 @@ func (c *contractLife) signed() bool { return c.life != lifeDeclined }
 // expected side effects of a contract, exactly.
 type expectation struct {
 	dataFieldPUTs, counterpartyPOSTs, colleaguePOSTs, participantDELETEs, renames int
-	employeePUTs, periods                                                          int
-	pendingDocs, signedDocs                                                         int
-	finalState                                                                      string
+	employeePUTs, periods                                                         int
+	pendingDocs, signedDocs                                                       int
+	finalState                                                                    string
 }
 
 func (c *contractLife) expect() expectation {
@@ -386,7 +386,7 @@ func (w *workload) waitDocuments(ctx context.Context, c *contractLife, status do
 // sideEffects are the counts the check found, for the report.
 type sideEffects struct {
 	contracts, dataFieldPUTs, counterpartyPOSTs, colleaguePOSTs, participantDELETEs, renames int
-	employeePUTs, periodPOSTs, periodPUTs, uploads                                          int
+	employeePUTs, periodPOSTs, periodPUTs, uploads                                           int
 }
 
 func (e sideEffects) String() string {
