@@ -75,6 +75,7 @@ type Client struct {
 	requestTimeout time.Duration
 	uploadTimeout  time.Duration
 	logger         *slog.Logger
+	base           http.RoundTripper
 }
 
 // New builds a Client, refusing an unusable root, missing credentials or a
@@ -135,6 +136,7 @@ func New(opts Options) (*Client, error) {
 		requestTimeout: orDefault(opts.RequestTimeout, defaultRequestTimeout),
 		uploadTimeout:  orDefault(opts.UploadTimeout, defaultUploadTimeout),
 		logger:         logger,
+		base:           base,
 	}
 	return c, nil
 }
@@ -170,6 +172,14 @@ func parseRoot(root string) (string, string, error) {
 	}
 	trimmed := strings.TrimRight(u.String(), "/")
 	return trimmed, trimmed, nil
+}
+
+// CloseIdleConnections closes the base transport's idle keep-alive
+// connections (when it has any), e.g. at shutdown or before a leak check.
+func (c *Client) CloseIdleConnections() {
+	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
 }
 
 // APIRoot is the root the client calls, for messages and diagnostics.
