@@ -41,7 +41,7 @@ func anna(t *testing.T, e *testenv.Env) (city string, periods []string) {
 }
 
 func TestPublishEmitsTheEventOnceAndWritesNothingToFlexHRM(t *testing.T) {
-	e := testenv.New(t, testenv.Options{})
+	e := testenv.New(t, testenv.Options{Logger: testLogger(t)})
 	id := create(t, e, templateEmail, "1001")
 	e.Idle()
 	e.Flex.ClearRequests()
@@ -97,7 +97,7 @@ func TestSignWritesOnlyChangedFieldsAndUpsertsThePeriod(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := testenv.New(t, testenv.Options{})
+			e := testenv.New(t, testenv.Options{Logger: testLogger(t)})
 			originalCity, _ := anna(t, e)
 			id := create(t, e, templateEmail, "1001")
 			e.Idle()
@@ -110,11 +110,13 @@ func TestSignWritesOnlyChangedFieldsAndUpsertsThePeriod(t *testing.T) {
 				}
 			}
 			e.Idle()
+			t.Log("published")
 			e.Flex.ClearRequests()
 			if err := e.Oneflow.SignAll(id); err != nil {
 				t.Fatal(err)
 			}
 			e.Idle()
+			t.Log("signed")
 			if n := flexCount(e, "PUT", "P3"); n != tt.wantPUT {
 				t.Errorf("employee PUTs = %d, want %d", n, tt.wantPUT)
 			}

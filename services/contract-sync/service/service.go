@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -145,6 +146,8 @@ type Service struct {
 	closeOnce sync.Once
 	closeErr  error
 	store     *natsjs.Store
+
+	oneflowTransport *http.Transport
 }
 
 // Run starts the service with telemetry from the OTEL_* environment and
@@ -266,8 +269,15 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (s *Service, er
 }
 
 func (s *Service) startWorkers(ctx context.Context, cfg Config, tracer trace.Tracer) error {
+	// One transport for Oneflow, kept so Close can drop its idle
+	// connections; flows write in parallel to one host, so keep more idle
+	// connections per host than the default two.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	s.oneflowTransport = transport
 	client, err := oneflow.New(oneflow.Options{
-		BaseURL: cfg.OneflowAPIURL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail,
+		Transport: transport,
+		BaseURL:   cfg.OneflowAPIURL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail,
 		RequestTimeout: cfg.OneflowRequestTimeout, Retry: cfg.OneflowRetry, Logger: s.logger,
 	})
 	if err != nil {
@@ -397,6 +407,9 @@ func (s *Service) Close() error {
 		}
 		if s.nats != nil {
 			errs = append(errs, s.nats.Close())
+		}
+		if s.oneflowTransport != nil {
+			s.oneflowTransport.CloseIdleConnections()
 		}
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("contract-sync stopped")

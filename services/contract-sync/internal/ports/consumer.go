@@ -10,11 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/flexflow/flexflow/libs/natsx"
 	"github.com/flexflow/flexflow/libs/telemetry"
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
@@ -50,12 +52,12 @@ type Consumers struct {
 	tracer  trace.Tracer
 	logger  *slog.Logger
 
-	sem       chan struct{}
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	iters     []jetstream.MessagesContext
-	workCtx   context.Context
-	cancelAll context.CancelFunc
+	sem         chan struct{}
+	wg          sync.WaitGroup
+	workCtx     context.Context
+	cancelAll   context.CancelFunc
+	pullCtx     context.Context
+	stopPulling context.CancelFunc
 }
 
 // NewConsumers wires the consumers.
@@ -101,20 +103,14 @@ func ConsumerConfigFor(partition int, cfg ConsumerConfig) jetstream.ConsumerConf
 // Start creates (or updates) the consumers and starts pulling.
 func (c *Consumers) Start(ctx context.Context) error {
 	c.workCtx, c.cancelAll = context.WithCancel(context.WithoutCancel(ctx))
+	c.pullCtx, c.stopPulling = context.WithCancel(c.workCtx)
 	for p := range c.cfg.Partitions {
-		cons, err := c.js.CreateOrUpdateConsumer(ctx, natsjs.WebhookStream, ConsumerConfigFor(p, c.cfg))
+		cons, err := natsx.EnsureConsumer(ctx, c.js, natsjs.WebhookStream, ConsumerConfigFor(p, c.cfg))
 		if err != nil {
 			return fmt.Errorf("create consumer %s: %w", domain.ConsumerName(p), err)
 		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(1))
-		if err != nil {
-			return fmt.Errorf("pull %s: %w", domain.ConsumerName(p), err)
-		}
-		c.mu.Lock()
-		c.iters = append(c.iters, it)
-		c.mu.Unlock()
 		c.wg.Add(1)
-		go c.loop(it)
+		go c.loop(cons)
 	}
 	return nil
 }
@@ -122,37 +118,41 @@ func (c *Consumers) Start(ctx context.Context) error {
 // Stop drains the consumers: no new messages are pulled, in-flight ones
 // finish until ctx ends, after which they are abandoned (and redelivered).
 func (c *Consumers) Stop(ctx context.Context) {
-	c.mu.Lock()
-	for _, it := range c.iters {
-		it.Drain()
+	if c.stopPulling == nil {
+		return
 	}
-	c.mu.Unlock()
+	c.stopPulling()
 	done := make(chan struct{})
 	go func() { c.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		if c.cancelAll != nil {
-			c.cancelAll()
-		}
+		c.cancelAll()
 		<-done
 	}
-	if c.cancelAll != nil {
-		c.cancelAll()
-	}
+	c.cancelAll()
 }
 
-func (c *Consumers) loop(it jetstream.MessagesContext) {
+// loop fetches one message at a time and asks for the next only after the
+// previous one is acknowledged: with MaxAckPending 1 an outstanding pull
+// would only wait on the server anyway, and a fresh short pull per message
+// never stalls on a pull request that went astray.
+func (c *Consumers) loop(cons jetstream.Consumer) {
 	defer c.wg.Done()
-	for {
-		msg, err := it.Next()
+	for c.pullCtx.Err() == nil {
+		fetchCtx, cancel := context.WithTimeout(c.pullCtx, 5*time.Second)
+		msg, err := cons.Next(jetstream.FetchContext(fetchCtx))
+		cancel()
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			if c.pullCtx.Err() != nil {
 				return
+			}
+			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+				continue
 			}
 			c.logger.Warn("pull failed", slog.String("error", err.Error()))
 			select {
-			case <-c.workCtx.Done():
+			case <-c.pullCtx.Done():
 				return
 			case <-time.After(time.Second):
 			}

@@ -109,7 +109,13 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("flex sandbox: %v", err)
 	}
-	t.Cleanup(e.Flex.Close)
+	t.Cleanup(func() {
+		start := time.Now()
+		e.Flex.Close()
+		if d := time.Since(start); d > time.Second {
+			t.Logf("flex sandbox closed in %v", d)
+		}
+	})
 	flexURL, _ := url.Parse(flexRoot)
 	dcfg := edservice.Config{
 		Addr:                  "127.0.0.1:0",
@@ -128,7 +134,13 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("employee-directory: %v", err)
 	}
-	t.Cleanup(func() { _ = dir.Close() })
+	t.Cleanup(func() {
+		start := time.Now()
+		_ = dir.Close()
+		if d := time.Since(start); d > time.Second {
+			t.Logf("employee-directory closed in %v", d)
+		}
+	})
 	dirAddr := dir.Addr()
 	select {
 	case <-dir.Ready():
@@ -151,7 +163,13 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("oneflow sandbox: %v", err)
 	}
-	t.Cleanup(func() { _ = e.Oneflow.Close() })
+	t.Cleanup(func() {
+		start := time.Now()
+		_ = e.Oneflow.Close()
+		if d := time.Since(start); d > time.Second {
+			t.Logf("oneflow sandbox closed in %v", d)
+		}
+	})
 
 	apiURL, _ := url.Parse(e.Oneflow.APIURL())
 	cfg := service.Config{
@@ -196,7 +214,9 @@ func New(t testing.TB, opts Options) *Env {
 		start := time.Now()
 		_ = e.Service.Close()
 		cancel()
-		t.Logf("contract-sync closed in %v", time.Since(start))
+		if d := time.Since(start); d > time.Second {
+			t.Logf("contract-sync closed in %v", d)
+		}
 	})
 	e.conn, err = grpc.NewClient(e.Service.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -267,7 +287,7 @@ func (e *Env) Sync(id int64) *contractsyncv1.GetContractSyncResponse {
 // cause echo webhooks).
 func (e *Env) Idle() {
 	e.T.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	quiet := 0
 	for quiet < 3 {
