@@ -81,9 +81,13 @@ type Config struct {
 	InlineBaseDelay time.Duration `env:"CONTRACT_SYNC_INLINE_BASE_DELAY" envDefault:"1s"`
 	// AckWait must exceed the longest upstream call; in-progress acks extend
 	// it while a flow runs.
-	AckWait     time.Duration `env:"CONTRACT_SYNC_ACK_WAIT" envDefault:"60s"`
-	MaxDeliver  int           `env:"CONTRACT_SYNC_MAX_DELIVER" envDefault:"10"`
-	MaxInFlight int           `env:"CONTRACT_SYNC_MAX_IN_FLIGHT" envDefault:"16"`
+	AckWait time.Duration `env:"CONTRACT_SYNC_ACK_WAIT" envDefault:"60s"`
+	// MaxDeliver bounds redeliveries of a message the worker could not even
+	// park (NATS itself failing); with naks growing to 30 s, 100 covers
+	// about 45 minutes. Work that keeps failing upstream is parked after a
+	// few attempts and never gets near it.
+	MaxDeliver  int `env:"CONTRACT_SYNC_MAX_DELIVER" envDefault:"100"`
+	MaxInFlight int `env:"CONTRACT_SYNC_MAX_IN_FLIGHT" envDefault:"16"`
 	// Workers false runs ingest and the API only (an edge-only replica).
 	Workers bool `env:"CONTRACT_SYNC_WORKERS" envDefault:"true"`
 	// OneflowRequestTimeout bounds one Oneflow call.
