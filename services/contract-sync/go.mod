@@ -7,6 +7,7 @@ require (
 	github.com/flexflow/flexflow/libs/flexhrm v0.0.0
 	github.com/flexflow/flexflow/libs/oneflow v0.0.0
 	github.com/flexflow/flexflow/proto/gen/go v0.0.0
+	github.com/flexflow/flexflow/services/document-archive v0.0.0
 	github.com/flexflow/flexflow/services/employee-directory v0.0.0
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
@@ -59,5 +60,6 @@ replace (
 	github.com/flexflow/flexflow/libs/flexhrm => ../../libs/flexhrm
 	github.com/flexflow/flexflow/libs/oneflow => ../../libs/oneflow
 	github.com/flexflow/flexflow/proto/gen/go => ../../proto/gen/go
+	github.com/flexflow/flexflow/services/document-archive => ../document-archive
 	github.com/flexflow/flexflow/services/employee-directory => ../employee-directory
 )

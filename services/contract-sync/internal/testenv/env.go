@@ -28,6 +28,7 @@ import (
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	"github.com/flexflow/flexflow/services/contract-sync/internal/domain"
 	"github.com/flexflow/flexflow/services/contract-sync/service"
+	daservice "github.com/flexflow/flexflow/services/document-archive/service"
 	edservice "github.com/flexflow/flexflow/services/employee-directory/service"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// DirectoryEmployeeCacheTTL is employee-directory's employee cache (0:
 	// off, so every flow reads Flex HRM as a new employee would).
 	DirectoryEmployeeCacheTTL time.Duration
+	// Archive also starts document-archive in-process and gives
+	// contract-sync an operator token for it (replay asks it directly).
+	Archive bool
 	// Logger for the service (default: discard).
 	Logger *slog.Logger
 }
@@ -172,6 +176,23 @@ func New(t testing.TB, opts Options) *Env {
 	})
 
 	apiURL, _ := url.Parse(e.Oneflow.APIURL())
+	archiveAddr := ""
+	if opts.Archive {
+		acfg := daservice.Config{
+			Addr: "127.0.0.1:0", NATSURL: e.NATS.ClientURL(), NATSReplicas: 1, DataDir: t.TempDir(),
+			FlexHRMAPIRoot: config.URL{URL: flexURL}, FlexHRMCredentials: e.Flex.Credentials(),
+			OneflowAPIURL: config.URL{URL: apiURL}, OneflowAPIToken: e.Oneflow.APIToken(), OneflowUserEmail: e.Oneflow.UserEmail(),
+			OperatorTokens: config.Tokens{OperatorToken},
+			RetryBudget:    5 * time.Second, RetryInitial: 100 * time.Millisecond, RetryMax: time.Second,
+			Workers: 2, MaxAckPending: 16, AckWait: 5 * time.Second, LeaseTTL: 5 * time.Second,
+		}
+		archive, err := daservice.Start(context.Background(), acfg, logger)
+		if err != nil {
+			t.Fatalf("document-archive: %v", err)
+		}
+		t.Cleanup(func() { _ = archive.Close() })
+		archiveAddr = archive.Addr()
+	}
 	cfg := service.Config{
 		Addr:                   "127.0.0.1:0",
 		OneflowAPIURL:          config.URL{URL: apiURL},
@@ -199,6 +220,10 @@ func New(t testing.TB, opts Options) *Env {
 		OneflowRetry:           oneflow.RetryPolicy{MaxElapsedTime: 500 * time.Millisecond},
 		ShutdownTimeout:        5 * time.Second,
 		TracerProvider:         sdktrace.NewTracerProvider(),
+	}
+	if archiveAddr != "" {
+		cfg.DocumentArchiveAddr = archiveAddr
+		cfg.OperatorToken = OperatorToken
 	}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
