@@ -352,6 +352,14 @@ func TestNonFlexTemplatesAndTemplatesWithoutTheNumberFieldAreIgnored(t *testing.
 	if n := len(e.Flex.Requests()); n != 0 {
 		t.Errorf("Flex HRM was called %d times for contracts flexflow must ignore", n)
 	}
+	e.Oneflow.ClearRequestLog()
+	if err := e.Oneflow.Publish(nonFlex); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if n := len(e.Oneflow.RequestLog()); n != 0 {
+		t.Errorf("an ignored contract's next event cost %d Oneflow calls", n)
+	}
 }
 
 func TestOurOwnFieldWritesEchoBackAsANoOp(t *testing.T) {

@@ -363,6 +363,12 @@ func (w *Worker) runEvents(ctx context.Context, contractID int64, st domain.Stat
 			if st.SeenEvent(ev.EventID) {
 				continue
 			}
+			// A contract's template never changes: once it is known not to
+			// be a Flex HRM contract, its events cost no Oneflow call (an
+			// account's other contracts must not eat the rate limit).
+			if st.Status == domain.StatusIgnored {
+				continue
+			}
 		}
 		// Consecutive fetch triggers collapse: the first one read the
 		// contract's current state already.
