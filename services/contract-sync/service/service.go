@@ -98,6 +98,9 @@ type Config struct {
 	// OneflowRetry bounds the Oneflow client's own retries of reads (zero
 	// values take the client's defaults).
 	OneflowRetry oneflow.RetryPolicy `env:"-"`
+	// Redactor scrubs exported spans (Run passes it to telemetry.Setup);
+	// RegisterSecrets fills it.
+	Redactor *telemetry.Redactor `env:"-"`
 	// TracerProvider is used instead of the global one when set.
 	TracerProvider trace.TracerProvider `env:"-"`
 	// Hooks interrupt flows in tests.
@@ -112,6 +115,17 @@ func LoadConfig(opts ...config.Option) (Config, error) {
 		return cfg, err
 	}
 	return cfg, cfg.validate()
+}
+
+// RegisterSecrets tells the log and span redactor about every secret in the
+// configuration, so none can reach a log line or a span.
+func (c Config) RegisterSecrets(r *telemetry.Redactor) {
+	for _, s := range []string{c.OneflowAPIToken, c.OneflowSignKey, c.EmployeeDirectoryToken, c.OperatorToken} {
+		r.AddSecret(s)
+	}
+	for _, s := range c.OperatorTokens {
+		r.AddSecret(s)
+	}
 }
 
 func (c Config) validate() error {
@@ -158,7 +172,7 @@ type Service struct {
 // serves until ctx ends, then shuts down gracefully and flushes spans.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cfg.TracerProvider == nil {
-		tp, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: Name, Logger: logger})
+		tp, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: Name, Logger: logger, Redactor: cfg.Redactor})
 		if err != nil {
 			return err
 		}

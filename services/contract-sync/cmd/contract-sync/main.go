@@ -1,10 +1,10 @@
 // Command contract-sync runs the contract-sync service: it receives Oneflow
-// webhooks and keeps contracts in step with Flex HRM.
+// webhooks and keeps contracts in step with Flex HRM; see package service for
+// what it does and how it is configured.
 package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -15,16 +15,19 @@ import (
 )
 
 func main() {
-	logger := telemetry.NewLogger(os.Stderr, service.Name, slog.LevelInfo, nil)
-	cfg, err := service.LoadConfig()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	redactor := telemetry.NewRedactor()
+	logger := telemetry.NewLogger(os.Stderr, service.Name, slog.LevelInfo, redactor)
+	cfg, err := service.LoadConfig()
+	if err != nil {
+		logger.Error("contract-sync cannot start: fix its configuration", "error", err)
+		os.Exit(2)
+	}
+	cfg.RegisterSecrets(redactor)
+	cfg.Redactor = redactor
 	if err := service.Run(ctx, cfg, logger); err != nil {
-		logger.Error("contract-sync failed", slog.String("error", err.Error()))
+		logger.Error("contract-sync stopped", "error", err)
 		os.Exit(1)
 	}
 }
