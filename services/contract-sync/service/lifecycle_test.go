@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/flexflow/flexflow/libs/oneflow"
@@ -239,6 +240,14 @@ func TestOperatorMethodsNeedAnOperatorToken(t *testing.T) {
 	}
 	if _, err := e.Client.ListFailures(testenv.Operator(context.Background()), &contractsyncv1.ListFailuresRequest{}); err != nil {
 		t.Errorf("operator: %v", err)
+	}
+	employee := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+testenv.DirectoryToken)
+	if _, err := e.Client.ReplayContract(employee, &contractsyncv1.ReplayContractRequest{ContractId: 1}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("employee token: %v", err)
+	}
+	wrong := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer not-a-token-we-know-of")
+	if _, err := e.Client.GetContractSync(wrong, &contractsyncv1.GetContractSyncRequest{ContractId: 1}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("unknown token: %v", err)
 	}
 }
 

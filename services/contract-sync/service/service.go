@@ -69,6 +69,10 @@ type Config struct {
 	// OperatorTokens are accepted for GetContractSync, ReplayContract and
 	// ListFailures.
 	OperatorTokens config.Tokens `env:"OPERATOR_TOKENS,required" secret:"true"`
+	// EmployeeTokens (optional) are employee-directory's tokens; knowing
+	// them lets the operator methods answer PermissionDenied, not
+	// Unauthenticated, to a caller presenting one.
+	EmployeeTokens config.Tokens `env:"EMPLOYEE_DIRECTORY_TOKENS" secret:"true"`
 
 	TemplateTypeName string `env:"FLEXHRM_TEMPLATE_TYPE_NAME" envDefault:"Flex HRM"`
 
@@ -123,7 +127,7 @@ func (c Config) RegisterSecrets(r *telemetry.Redactor) {
 	for _, s := range []string{c.OneflowAPIToken, c.OneflowSignKey, c.EmployeeDirectoryToken, c.OperatorToken} {
 		r.AddSecret(s)
 	}
-	for _, s := range c.OperatorTokens {
+	for _, s := range append(append([]string(nil), c.OperatorTokens...), c.EmployeeTokens...) {
 		r.AddSecret(s)
 	}
 }
@@ -250,7 +254,15 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (s *Service, er
 	if err != nil {
 		return nil, fmt.Errorf("config: OPERATOR_TOKENS: %w", err)
 	}
-	policy, err := auth.NewPolicy(ports.Methods(), map[auth.Kind]auth.TokenSet{auth.KindOperator: operatorTokens})
+	tokens := map[auth.Kind]auth.TokenSet{auth.KindOperator: operatorTokens}
+	if len(cfg.EmployeeTokens) > 0 {
+		employeeTokens, err := auth.NewTokenSet(cfg.EmployeeTokens)
+		if err != nil {
+			return nil, fmt.Errorf("config: EMPLOYEE_DIRECTORY_TOKENS: %w", err)
+		}
+		tokens[auth.KindEmployee] = employeeTokens
+	}
+	policy, err := auth.NewPolicy(ports.Methods(), tokens)
 	if err != nil {
 		return nil, err
 	}

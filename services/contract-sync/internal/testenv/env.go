@@ -206,6 +206,7 @@ func New(t testing.TB, opts Options) *Env {
 		EmployeeDirectoryAddr:  dirAddr,
 		EmployeeDirectoryToken: DirectoryToken,
 		OperatorTokens:         config.Tokens{OperatorToken},
+		EmployeeTokens:         config.Tokens{DirectoryToken},
 		TemplateTypeName:       "Flex HRM",
 		RetryBudget:            3 * time.Second,
 		RetryBaseDelay:         200 * time.Millisecond,
