@@ -215,8 +215,11 @@ func (c *Consumers) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 
 	// In-progress acks keep a long flow from being redelivered under it.
+	// The heartbeat has ended before the message is acked or nacked.
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	hbDone := make(chan struct{})
 	go func() {
+		defer close(hbDone)
 		t := time.NewTicker(max(c.cfg.AckWait/3, 100*time.Millisecond))
 		defer t.Stop()
 		for {
@@ -230,6 +233,7 @@ func (c *Consumers) handle(ctx context.Context, msg jetstream.Msg) {
 	}()
 	err := c.handler.Handle(ctx, d)
 	stopHeartbeat()
+	<-hbDone
 	if err != nil {
 		span.RecordError(err)
 		if errors.Is(err, app.ErrSimulatedCrash) || ctx.Err() != nil {
