@@ -122,6 +122,13 @@ func RenderContractPDF(c oneflow.Contract) ([]byte, error) {
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	pdf.SetTitle(tr(lines[0]), false)
 	pdf.SetCreator("flexflow Oneflow sandbox", false)
+	// The document's dates come from the contract, not the clock: the same
+	// contract state always renders to the same bytes, so a PDF archived
+	// now can be compared, hash for hash, with one downloaded later.
+	stamp := pdfStamp(c)
+	pdf.SetCatalogSort(true) // fonts and resources in a fixed order, not map order
+	pdf.SetCreationDate(stamp)
+	pdf.SetModificationDate(stamp)
 	pdf.AddPage()
 	pdf.SetFont("Helvetica", "B", 16)
 	pdf.MultiCell(0, 8, tr(lines[0]), "", "L", false)
@@ -241,4 +248,13 @@ func pdfString(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// pdfStamp is the contract's last update time, or a fixed date when it has
+// none.
+func pdfStamp(c oneflow.Contract) time.Time {
+	if t, err := time.Parse(time.RFC3339, c.UpdatedTime); err == nil {
+		return t.UTC()
+	}
+	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 }
