@@ -56,7 +56,10 @@ func TestEveryPendingAndSignedPDFLandsInFlexHRMOnceThroughTheWholePath(t *testin
 		return resp
 	}
 	fetched := func(id int64) func() bool {
-		return func() bool { r := syncOf(id); return r != nil && slices.Contains(r.GetSync().GetCompletedFlows(), "fetch") }
+		return func() bool {
+			r := syncOf(id)
+			return r != nil && slices.Contains(r.GetSync().GetCompletedFlows(), "fetch")
+		}
 	}
 	docsOf := func(id int64) []*documentarchivev1.ArchivedDocument {
 		resp, err := s.archive.ListDocuments(s.authed(ctx), &documentarchivev1.ListDocumentsRequest{ContractId: id})
