@@ -99,9 +99,10 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain.
 	ShutdownTimeout time.Duration `env:"CONTRACT_SYNC_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 
-	// OneflowRetry bounds the Oneflow client's own retries of reads (zero
-	// values take the client's defaults).
-	OneflowRetry oneflow.RetryPolicy `env:"-"`
+	// OneflowRetryMaxElapsed bounds the Oneflow client's own retries of one
+	// read; kept short because the partition waits meanwhile, and the long
+	// budget is the parking's.
+	OneflowRetryMaxElapsed time.Duration `env:"ONEFLOW_RETRY_MAX_ELAPSED" envDefault:"10s"`
 	// Redactor scrubs exported spans (Run passes it to telemetry.Setup);
 	// RegisterSecrets fills it.
 	Redactor *telemetry.Redactor `env:"-"`
@@ -308,7 +309,7 @@ func (s *Service) startWorkers(ctx context.Context, cfg Config, tracer trace.Tra
 	client, err := oneflow.New(oneflow.Options{
 		Transport: transport,
 		BaseURL:   cfg.OneflowAPIURL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail,
-		RequestTimeout: cfg.OneflowRequestTimeout, Retry: cfg.OneflowRetry, Logger: s.logger,
+		RequestTimeout: cfg.OneflowRequestTimeout, Retry: oneflow.RetryPolicy{MaxElapsedTime: cfg.OneflowRetryMaxElapsed}, Logger: s.logger,
 	})
 	if err != nil {
 		return err

@@ -218,7 +218,7 @@ func New(t testing.TB, opts Options) *Env {
 		MaxInFlight:            Partitions,
 		Workers:                true,
 		OneflowRequestTimeout:  5 * time.Second,
-		OneflowRetry:           oneflow.RetryPolicy{MaxElapsedTime: 500 * time.Millisecond},
+		OneflowRetryMaxElapsed: 500 * time.Millisecond,
 		ShutdownTimeout:        5 * time.Second,
 		TracerProvider:         sdktrace.NewTracerProvider(),
 	}
