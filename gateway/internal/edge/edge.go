@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -102,16 +101,7 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	})
 	mux.Handle("/", limitBody(MaxBodyBytes, gw))
 
-	return otelhttp.NewHandler(mux, "gateway",
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			// Route patterns, not raw paths: raw paths carry employee numbers
-			// and contract ids into span names, which explodes cardinality.
-			if r.Pattern != "" && r.Pattern != "/" {
-				return r.Pattern
-			}
-			return r.Method + " " + routeTemplate(r.URL.Path)
-		}),
-	), nil
+	return traced(mux), nil
 }
 
 type namedHealth struct {
