@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	flexsandbox "github.com/flexflow/flexflow/libs/flexhrm/sandbox"
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
 	"github.com/flexflow/flexflow/services/contract-sync/internal/testenv"
@@ -156,4 +157,39 @@ func TestRevokedCredentialsFailAtOnceNamingWhichAndReplayRecovers(t *testing.T) 
 	if got := failures(t, e); len(got) != 0 {
 		t.Errorf("failures left: %v", got)
 	}
+}
+
+func TestARateLimitedWriteWaitsInLineAndCompletesWithoutParking(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := create(t, e, templateEmail, "1001")
+	e.Idle()
+	if err := e.Oneflow.Publish(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Oneflow.SetDataField(id, "flexhrm_city", "Umeå"); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if err := e.Flex.FailNext(flexsandbox.FailRule{PathID: "P3", Method: "PUT", Count: 2, Status: 429, RetryAfterSeconds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Oneflow.SignAll(id); err != nil {
+		t.Fatal(err)
+	}
+	e.Eventually("the signed contract is written back", func() bool {
+		return e.Sync(id).GetSync().GetStatus() == contractsyncv1.SyncStatus_SYNC_STATUS_IN_SYNC && len(e.Signed(id)) == 1
+	})
+	if hasStep(e.Sync(id).GetEntries(), "retry_scheduled", eventsv1.Outcome_OUTCOME_WARNING) != nil {
+		t.Error("a rate-limited write was parked instead of waiting in line")
+	}
+	if n := flexCount(e, "PUT", "P3"); n != 1 {
+		t.Errorf("successful employee PUTs = %d, want 1", n)
+	}
+	var refused []time.Time
+	for _, r := range e.Flex.Requests() {
+		if r.PathID == "P3" && r.Method == "PUT" && r.Status == 429 {
+			refused = append(refused, r.Time)
+		}
+	}
+	t.Logf("429s at %v", refused)
 }

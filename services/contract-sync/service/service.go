@@ -83,6 +83,9 @@ type Config struct {
 	RetryMaxDelay   time.Duration `env:"CONTRACT_SYNC_RETRY_MAX_DELAY" envDefault:"15m"`
 	InlineAttempts  int           `env:"CONTRACT_SYNC_INLINE_ATTEMPTS" envDefault:"3"`
 	InlineBaseDelay time.Duration `env:"CONTRACT_SYNC_INLINE_BASE_DELAY" envDefault:"1s"`
+	// RateLimitedInlineWait is how long a flow refused for load keeps
+	// waiting in line (honouring Retry-After) before it is parked.
+	RateLimitedInlineWait time.Duration `env:"CONTRACT_SYNC_RATE_LIMITED_INLINE_WAIT" envDefault:"2m"`
 	// AckWait must exceed the longest upstream call; in-progress acks extend
 	// it while a flow runs.
 	AckWait time.Duration `env:"CONTRACT_SYNC_ACK_WAIT" envDefault:"60s"`
@@ -343,11 +346,12 @@ func (s *Service) startWorkers(ctx context.Context, cfg Config, tracer trace.Tra
 		deps.Archive = arch
 	}
 	worker, err := app.NewWorker(app.WorkerConfig{
-		TemplateTypeName: cfg.TemplateTypeName,
-		InlineAttempts:   cfg.InlineAttempts,
-		InlineBaseDelay:  cfg.InlineBaseDelay,
-		Retry:            domain.RetryPolicy{Budget: cfg.RetryBudget, BaseDelay: cfg.RetryBaseDelay, MaxDelay: cfg.RetryMaxDelay},
-		Hooks:            cfg.Hooks,
+		TemplateTypeName:      cfg.TemplateTypeName,
+		InlineAttempts:        cfg.InlineAttempts,
+		InlineBaseDelay:       cfg.InlineBaseDelay,
+		RateLimitedInlineWait: cfg.RateLimitedInlineWait,
+		Retry:                 domain.RetryPolicy{Budget: cfg.RetryBudget, BaseDelay: cfg.RetryBaseDelay, MaxDelay: cfg.RetryMaxDelay},
+		Hooks:                 cfg.Hooks,
 	}, deps)
 	if err != nil {
 		return err

@@ -57,6 +57,10 @@ type WorkerConfig struct {
 	InlineBaseDelay time.Duration
 	// Retry is the schedule for parked work and its total budget.
 	Retry domain.RetryPolicy
+	// RateLimitedInlineWait is how long a delivery refused for load (429)
+	// keeps waiting in line, honouring the upstream's Retry-After, before
+	// its work is parked.
+	RateLimitedInlineWait time.Duration
 	// CrashLoopDeliveries: a message delivered more often than this (the
 	// worker died while handling it) is parked instead of run again inline.
 	CrashLoopDeliveries uint64
@@ -130,6 +134,9 @@ func NewWorker(cfg WorkerConfig, deps WorkerDeps) (*Worker, error) {
 	}
 	if cfg.Retry.MaxDelay <= 0 {
 		cfg.Retry.MaxDelay = 15 * time.Minute
+	}
+	if cfg.RateLimitedInlineWait <= 0 {
+		cfg.RateLimitedInlineWait = 2 * time.Minute
 	}
 	if cfg.CrashLoopDeliveries == 0 {
 		cfg.CrashLoopDeliveries = 3
@@ -272,16 +279,29 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) error {
 	}
 
 	var rest []domain.PendingEvent
+	var waitedForLoad time.Duration
 	for attempt := 1; ; attempt++ {
 		rest, err = w.runEvents(ctx, d.ContractID, st, work)
-		if err == nil || errors.Is(err, ErrSimulatedCrash) || !domain.Transient(err) || attempt >= attempts {
+		if err == nil || errors.Is(err, ErrSimulatedCrash) || !domain.Transient(err) {
+			break
+		}
+		wait := w.cfg.InlineBaseDelay << min(attempt-1, 6)
+		rateLimited, retryAfter := domain.RetryHint(err)
+		if rateLimited {
+			// Throttled: waiting here is the backpressure the upstream asks
+			// for; parking would only make the contract come back later.
+			wait = max(wait, retryAfter)
+			if waitedForLoad+wait > w.cfg.RateLimitedInlineWait {
+				break
+			}
+			waitedForLoad += wait
+		} else if attempt >= attempts {
 			break
 		}
 		work = rest
-		wait := w.cfg.InlineBaseDelay << (attempt - 1)
 		w.Logger.InfoContext(ctx, "transient failure, retrying in line",
 			slog.Int64("oneflow.contract.id", d.ContractID), slog.Int("attempt", attempt),
-			slog.Duration("wait", wait), slog.String("error", err.Error()))
+			slog.Duration("wait", wait), slog.Bool("rate_limited", rateLimited), slog.String("error", err.Error()))
 		select {
 		case <-ctx.Done():
 			return ctx.Err() // shutting down: the message is delivered again
@@ -444,7 +464,8 @@ func (w *Worker) park(ctx context.Context, contractID int64, rest []domain.Pendi
 		p.Events = append([]domain.PendingEvent(nil), rest...)
 		p.Attempts++
 		w.mu.Lock()
-		p.NextAttempt = now.Add(w.cfg.Retry.NextDelay(p.Attempts, w.rnd))
+		_, retryAfter := domain.RetryHint(cause)
+		p.NextAttempt = now.Add(max(w.cfg.Retry.NextDelay(p.Attempts, w.rnd), retryAfter))
 		w.mu.Unlock()
 		p.LastReason = domain.Reason(cause)
 		p.Flow = flowOf(cause)

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // System names an upstream system in reasons and errors.
@@ -41,6 +42,12 @@ type UpstreamError struct {
 	Op     string
 	Reason string
 	Err    error
+	// RateLimited marks a transient refusal for load (429): the whole
+	// system is throttled, so waiting in line is backpressure, not a
+	// blocked partition.
+	RateLimited bool
+	// RetryAfter is the wait the upstream asked for, 0 when it named none.
+	RetryAfter time.Duration
 }
 
 func (e *UpstreamError) Error() string {
@@ -96,4 +103,14 @@ func CredentialsReason(s System) string {
 		return "document-archive rejected contract-sync's operator token (check OPERATOR_TOKEN)"
 	}
 	return string(s) + " rejected flexflow's credentials"
+}
+
+// RetryHint returns whether err is a rate-limit refusal and the wait the
+// upstream asked for.
+func RetryHint(err error) (rateLimited bool, retryAfter time.Duration) {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		return ue.RateLimited, ue.RetryAfter
+	}
+	return false, 0
 }

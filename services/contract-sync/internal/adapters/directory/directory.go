@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -72,9 +73,18 @@ func translate(op string, err error) error {
 		ue.Kind, ue.Reason = domain.KindCredentials, domain.CredentialsReason(domain.SystemEmployeeDirectory)
 	case codes.Unimplemented:
 		ue.Kind, ue.Reason = domain.KindInvalid, "employee-directory does not offer "+op
+	case codes.ResourceExhausted:
+		ue.Kind, ue.RateLimited = domain.KindTransient, true
+		ue.Reason = "Flex HRM is rate limiting flexflow (" + op + ")"
+		// employee-directory may pass Flex HRM's Retry-After on as RetryInfo.
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+				ue.RetryAfter = ri.GetRetryDelay().AsDuration()
+			}
+		}
 	default:
-		// Unavailable, DeadlineExceeded, ResourceExhausted, Aborted,
-		// Internal, Unknown: worth retrying.
+		// Unavailable, DeadlineExceeded, Aborted, Internal, Unknown: worth
+		// retrying.
 		ue.Kind = domain.KindTransient
 		ue.Reason = "employee-directory or Flex HRM unavailable (" + op + ")"
 		if msg != "" && len(msg) < 200 {

@@ -340,12 +340,25 @@ func (s *Store) Read(ctx context.Context, contractID int64) ([]*eventsv1.SyncLog
 	if total == 0 {
 		return nil, nil
 	}
+	// Each read's consumer is deleted when the read ends: JetStream allows
+	// 1,000 consumers per stream by default, and an ordered consumer left
+	// to its inactivity threshold would hold its place for minutes, so a
+	// few hundred reads a minute would turn the operator API off. The
+	// short threshold cleans up after a process killed mid-read.
 	cons, err := s.js.OrderedConsumer(ctx, SyncLogStream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy,
+		InactiveThreshold: 10 * time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read sync log: %w", err)
 	}
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = s.js.DeleteConsumer(dctx, SyncLogStream, info.Name)
+			cancel()
+		}
+	}()
 	out := make([]*eventsv1.SyncLogEntry, 0, total)
 	for got := 0; got < total; {
 		// Asking for exactly what is left returns as soon as it arrived.

@@ -70,7 +70,7 @@ func translate(op string, err error) error {
 		ue.Kind = domain.KindInvalid
 		ue.Reason = "Oneflow refused " + op + ": it does not fit the contract's current state"
 	case errors.Is(err, oneflow.ErrRateLimited):
-		ue.Kind = domain.KindTransient
+		ue.Kind, ue.RateLimited = domain.KindTransient, true
 		ue.Reason = "Oneflow is rate limiting flexflow (" + op + ")"
 	default:
 		// 5xx, network, timeouts, undecodable answers: worth retrying.
