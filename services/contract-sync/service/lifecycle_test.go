@@ -258,7 +258,7 @@ func TestACrashBetweenASideEffectAndItsStateWriteDoesNotRepeatIt(t *testing.T) {
 		crashed[s] = &atomic.Bool{}
 	}
 	e := testenv.New(t, testenv.Options{Configure: func(c *service.Config) {
-		c.AckWait = time.Second
+		c.AckWait = 300 * time.Millisecond
 		c.Hooks.AfterSideEffect = func(_ context.Context, _ int64, step string) error {
 			if b, ok := crashed[step]; ok && b.CompareAndSwap(false, true) {
 				return app.ErrSimulatedCrash

@@ -141,8 +141,8 @@ func (c Config) validate() error {
 	if c.WebhookPartitions < 1 || c.WebhookPartitions > 100 {
 		errs = append(errs, errors.New("config: WEBHOOK_PARTITIONS: must be 1 to 100"))
 	}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("config: CONTRACT_SYNC_ACK_WAIT: must be at least 1s"))
+	if c.AckWait < 100*time.Millisecond {
+		errs = append(errs, errors.New("config: CONTRACT_SYNC_ACK_WAIT: must be at least 100ms"))
 	}
 	if c.RetryBudget <= 0 {
 		errs = append(errs, errors.New("config: CONTRACT_SYNC_RETRY_BUDGET: must be positive"))

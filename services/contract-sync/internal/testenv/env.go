@@ -169,7 +169,12 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	t.Cleanup(func() {
 		start := time.Now()
-		_ = e.Oneflow.Close()
+		// A bounded shutdown: connections a test left half-open (requests
+		// it made time out on purpose) need not hold the test for the
+		// server's 5 s grace.
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		_ = e.Oneflow.Shutdown(ctx)
 		if d := time.Since(start); d > time.Second {
 			t.Logf("oneflow sandbox closed in %v", d)
 		}
@@ -316,9 +321,19 @@ func (e *Env) Idle() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	quiet := 0
+	began := time.Now()
+	defer func() {
+		if d := time.Since(began); d > 2*time.Second {
+			e.T.Logf("idle after %v", d)
+		}
+	}()
 	for quiet < 3 {
+		t0 := time.Now()
 		if err := e.Oneflow.WaitForDeliveries(ctx); err != nil {
 			e.T.Fatalf("waiting for webhook deliveries: %v", err)
+		}
+		if d := time.Since(t0); d > time.Second {
+			e.T.Logf("webhook deliveries took %v", d)
 		}
 		busy := false
 		for p := range Partitions {
@@ -332,6 +347,9 @@ func (e *Env) Idle() {
 			}
 			if info.NumPending > 0 || info.NumAckPending > 0 {
 				busy = true
+				if time.Since(began) > 2*time.Second && quiet == 0 {
+					e.T.Logf("partition %d: pending %d, ack pending %d, waiting %d", p, info.NumPending, info.NumAckPending, info.NumWaiting)
+				}
 			}
 		}
 		if busy {
