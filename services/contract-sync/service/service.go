@@ -456,6 +456,7 @@ func (s *Service) Close() error {
 // constant-time comparison.
 type signatureVerifier struct{ key string }
 
+// Verify implements app.SignatureVerifier.
 func (v signatureVerifier) Verify(callbackID, signature string) bool {
 	return oneflow.VerifySignature(callbackID, signature, v.key)
 }

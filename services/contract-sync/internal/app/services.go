@@ -97,6 +97,7 @@ type AmbiguousEmployeeError struct {
 	Companies []string
 }
 
+// Error counts the companies; their names are in Companies.
 func (e *AmbiguousEmployeeError) Error() string {
 	return fmt.Sprintf("employee number exists in %d companies", len(e.Companies))
 }

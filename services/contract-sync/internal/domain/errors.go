@@ -50,6 +50,8 @@ type UpstreamError struct {
 	RetryAfter time.Duration
 }
 
+// Error is the reason, followed by the cause (which adapters keep free of
+// personal data).
 func (e *UpstreamError) Error() string {
 	msg := e.Reason
 	if msg == "" {
@@ -61,6 +63,7 @@ func (e *UpstreamError) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause.
 func (e *UpstreamError) Unwrap() error { return e.Err }
 
 // Transient reports whether err is worth retrying. Unclassified errors count
