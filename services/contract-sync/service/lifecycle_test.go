@@ -7,14 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/flexflow/flexflow/libs/oneflow"
+	ofsandbox "github.com/flexflow/flexflow/libs/oneflow/sandbox"
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	eventsv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/events/v1"
 	"github.com/flexflow/flexflow/services/contract-sync/internal/app"
+	"github.com/flexflow/flexflow/services/contract-sync/internal/domain"
 	"github.com/flexflow/flexflow/services/contract-sync/internal/testenv"
 	"github.com/flexflow/flexflow/services/contract-sync/service"
 )
@@ -402,5 +406,38 @@ func TestUnknownEventTypesArePassedAndIgnoredAndPoisonIsTerminated(t *testing.T)
 	}
 	if hasStep(e.Sync(998).GetEntries(), "decode_notification", eventsv1.Outcome_OUTCOME_FAILED) == nil {
 		t.Errorf("poison not recorded: %v", e.Sync(998).GetEntries())
+	}
+}
+
+func TestAResendAfterTheStreamsDuplicateWindowIsRecognisedByTheCallbackMemory(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	id := create(t, e, templateEmail, "1001")
+	e.Idle()
+	var create ofsandbox.Delivery
+	for _, d := range e.Oneflow.Deliveries() {
+		if d.ContractID == id && d.EventType == oneflow.EventContractCreate {
+			create = d
+		}
+	}
+	n, err := oneflow.DecodeNotification(create.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := testenv.ToRequest(n)
+	req.Signature = ""
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Oneflow.ClearRequestLog()
+	// Hours later the stream no longer knows the message id: store it again
+	// under another id, as a resend after the window would be.
+	if _, err := e.JS.Publish(context.Background(), domain.WebhookSubject(id, testenv.Partitions), data,
+		jetstream.WithMsgID(n.CallbackID+"-hours-later")); err != nil {
+		t.Fatal(err)
+	}
+	e.Idle()
+	if got := len(e.Oneflow.RequestLog()); got != 0 {
+		t.Errorf("the late resend caused %d Oneflow calls", got)
 	}
 }
