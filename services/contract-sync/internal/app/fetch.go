@@ -404,7 +404,7 @@ func (w *Worker) managerParticipant(ctx context.Context, run *flowRun, c Contrac
 			}
 			return outcomeSkipped, d.Reason, nil
 		}
-		_, found, err := w.Oneflow.FindActiveUserByEmail(ctx, emp.ImmediateManagerEmail)
+		user, found, err := w.Oneflow.FindActiveUserByEmail(ctx, emp.ImmediateManagerEmail)
 		if err != nil {
 			return 0, "", err
 		}
@@ -425,9 +425,15 @@ func (w *Worker) managerParticipant(ctx context.Context, run *flowRun, c Contrac
 		// them a manager candidate; without an explicit channel Oneflow
 		// applies the contract's preferred one, and an SMS template would
 		// refuse the manager for lack of a phone number.
+		// The owner side takes the user's own spelling of the email: Oneflow
+		// matches owner-side participants to users by it.
+		email := user.Email
+		if email == "" {
+			email = emp.ImmediateManagerEmail
+		}
 		ref, err := w.Oneflow.AddParticipant(ctx, c.ID, owner.ID, NewParticipant{
 			Name:            emp.ImmediateManagerName,
-			Email:           emp.ImmediateManagerEmail,
+			Email:           email,
 			Signatory:       false,
 			DeliveryChannel: "email",
 			TwoStepMethod:   "none",
