@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,6 +35,24 @@ func ts(t *timestamppb.Timestamp) string {
 
 func trimEnum(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
 
+// onContractSync runs call against contract-sync with the operator token and
+// a deadline, turning a failure into an exit code with advice.
+func onContractSync[T any](cmd *cobra.Command, o *options, call func(context.Context, contractsyncv1.ContractSyncServiceClient) (T, error)) (T, error) {
+	var zero T
+	conn, err := o.dial(o.syncAddr)
+	if err != nil {
+		return zero, err
+	}
+	defer conn.Close()
+	ctx, cancel := o.callCtx(cmd.Context(), o.operatorToken)
+	defer cancel()
+	resp, err := call(ctx, contractsyncv1.NewContractSyncServiceClient(conn))
+	if err != nil {
+		return zero, callError("contract-sync", o.syncAddr, operatorTokenVar, err)
+	}
+	return resp, nil
+}
+
 func statusCmd(o *options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status <contract-id>",
@@ -44,16 +63,11 @@ func statusCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := o.dial(o.syncAddr)
+			resp, err := onContractSync(cmd, o, func(ctx context.Context, c contractsyncv1.ContractSyncServiceClient) (*contractsyncv1.GetContractSyncResponse, error) {
+				return c.GetContractSync(ctx, &contractsyncv1.GetContractSyncRequest{ContractId: id})
+			})
 			if err != nil {
 				return err
-			}
-			defer conn.Close()
-			ctx, cancel := o.callCtx(cmd.Context(), o.operatorToken)
-			defer cancel()
-			resp, err := contractsyncv1.NewContractSyncServiceClient(conn).GetContractSync(ctx, &contractsyncv1.GetContractSyncRequest{ContractId: id})
-			if err != nil {
-				return callError("contract-sync", o.syncAddr, operatorTokenVar, err)
 			}
 			if o.json {
 				return o.printJSON(resp)
@@ -84,16 +98,11 @@ func replayCmd(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := o.dial(o.syncAddr)
+			resp, err := onContractSync(cmd, o, func(ctx context.Context, c contractsyncv1.ContractSyncServiceClient) (*contractsyncv1.ReplayContractResponse, error) {
+				return c.ReplayContract(ctx, &contractsyncv1.ReplayContractRequest{ContractId: id})
+			})
 			if err != nil {
 				return err
-			}
-			defer conn.Close()
-			ctx, cancel := o.callCtx(cmd.Context(), o.operatorToken)
-			defer cancel()
-			resp, err := contractsyncv1.NewContractSyncServiceClient(conn).ReplayContract(ctx, &contractsyncv1.ReplayContractRequest{ContractId: id})
-			if err != nil {
-				return callError("contract-sync", o.syncAddr, operatorTokenVar, err)
 			}
 			if o.json {
 				return o.printJSON(resp)
@@ -110,20 +119,14 @@ func failuresCmd(o *options) *cobra.Command {
 		Short: "List contracts whose last attempt failed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := o.dial(o.syncAddr)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			client := contractsyncv1.NewContractSyncServiceClient(conn)
 			var all []*contractsyncv1.ContractFailure
 			token := ""
 			for {
-				ctx, cancel := o.callCtx(cmd.Context(), o.operatorToken)
-				resp, err := client.ListFailures(ctx, &contractsyncv1.ListFailuresRequest{PageSize: 500, PageToken: token})
-				cancel()
+				resp, err := onContractSync(cmd, o, func(ctx context.Context, c contractsyncv1.ContractSyncServiceClient) (*contractsyncv1.ListFailuresResponse, error) {
+					return c.ListFailures(ctx, &contractsyncv1.ListFailuresRequest{PageSize: 500, PageToken: token})
+				})
 				if err != nil {
-					return callError("contract-sync", o.syncAddr, operatorTokenVar, err)
+					return err
 				}
 				all = append(all, resp.GetFailures()...)
 				if token = resp.GetNextPageToken(); token == "" {
