@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -387,5 +388,23 @@ func TestOurOwnFieldWritesEchoBackAsANoOp(t *testing.T) {
 	t.Logf("%d echoes cost %d contract reads (1 is the fetch's own)", echoes, reads)
 	if reads > echoes+1 {
 		t.Errorf("contract reads = %d for %d echoes", reads, echoes)
+	}
+}
+
+func TestOneflowRefusingTheManagerIsAWarningAndTheRestOfTheFetchStands(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	e.Oneflow.PauseWebhooks()
+	id := create(t, e, templateEmail, "1001")
+	c := contract(t, e, id)
+	owner, _ := oneflow.OwnerSideParty(c)
+	e.Oneflow.FailNext(ofsandbox.FailRule{Method: "POST", Path: fmt.Sprintf("/v1/contracts/%d/parties/%d/participants", id, owner.ID), Count: 5, Status: 422})
+	e.Oneflow.ResumeWebhooks()
+	e.Idle()
+	sync := e.Sync(id)
+	if hasStep(sync.GetEntries(), "add_manager", eventsv1.Outcome_OUTCOME_WARNING) == nil {
+		t.Errorf("no manager warning: %v", sync.GetEntries())
+	}
+	if sync.GetSync().GetStatus() != contractsyncv1.SyncStatus_SYNC_STATUS_IN_SYNC || countEmail(contract(t, e, id), annaEmail) != 1 {
+		t.Errorf("sync = %+v", sync.GetSync())
 	}
 }

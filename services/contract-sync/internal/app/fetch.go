@@ -310,6 +310,11 @@ func (w *Worker) employeeParticipant(ctx context.Context, run *flowRun, c Contra
 			DeliveryChannel: d.DeliveryChannel,
 			TwoStepMethod:   d.TwoStepMethod,
 		})
+		if refused(err) {
+			// The employee's data does not suit Oneflow (say, a phone number
+			// it will not take): the HR admin fixes it, retrying cannot.
+			return outcomeWarning, domain.Reason(err) + "; employee " + number + " not added as participant", nil
+		}
 		if err != nil {
 			return 0, "", err
 		}
@@ -438,6 +443,11 @@ func (w *Worker) managerParticipant(ctx context.Context, run *flowRun, c Contrac
 			DeliveryChannel: "email",
 			TwoStepMethod:   "none",
 		})
+		if refused(err) {
+			// E.g. the owner side is full (29 participants): worth a warning,
+			// not a failed contract.
+			return outcomeWarning, domain.Reason(err) + "; manager not added", nil
+		}
 		if err != nil {
 			return 0, "", err
 		}
@@ -479,4 +489,11 @@ func (w *Worker) renameContract(ctx context.Context, run *flowRun, c Contract, s
 		return nil, err
 	}
 	return []stateChange{func(s *domain.State) { s.NameSet = set }}, err
+}
+
+// refused reports an upstream refusal of a request's content (validation or
+// conflict), as opposed to credentials or an outage.
+func refused(err error) bool {
+	var ue *domain.UpstreamError
+	return errors.As(err, &ue) && ue.Kind == domain.KindInvalid
 }
