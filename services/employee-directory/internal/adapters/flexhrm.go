@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flexflow/flexflow/libs/flexhrm"
 
@@ -307,6 +308,17 @@ func (e *upstreamError) Error() string {
 }
 
 func (e *upstreamError) Unwrap() []error { return []error{e.kind, e.cause} }
+
+// RetryAfter is how long Flex HRM asked callers to wait (its last
+// Retry-After), zero when it did not say; the port passes it on as gRPC
+// RetryInfo so callers wait in line instead of guessing.
+func (e *upstreamError) RetryAfter() time.Duration {
+	var apiErr *flexhrm.APIError
+	if errors.As(e.cause, &apiErr) {
+		return apiErr.RetryAfter
+	}
+	return 0
+}
 
 // upstreamRejected is a domain.UpstreamRejectedError that keeps its cause.
 type upstreamRejected struct {

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"log/slog"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -278,6 +280,10 @@ func (s *GRPCServer) status(ctx context.Context, rpc string, err error) error {
 	extra := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: metadata}}
 	if len(details) > 0 {
 		extra = append(extra, &errdetails.BadRequest{FieldViolations: details})
+	}
+	var waiter interface{ RetryAfter() time.Duration }
+	if (code == codes.ResourceExhausted || code == codes.Unavailable) && errors.As(err, &waiter) && waiter.RetryAfter() > 0 {
+		extra = append(extra, &errdetails.RetryInfo{RetryDelay: durationpb.New(waiter.RetryAfter())})
 	}
 	if withDetails, derr := st.WithDetails(extra...); derr == nil {
 		st = withDetails

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -139,5 +140,42 @@ func TestErrorsMapToOneCodeEach(t *testing.T) {
 func TestNewGRPCServerRefusesNil(t *testing.T) {
 	if _, err := ports.NewGRPCServer(nil, slog.Default()); err == nil {
 		t.Fatal("want an error")
+	}
+}
+
+// waitError is a rate-limit refusal that knows how long Flex HRM asked to wait.
+type waitError struct{ after time.Duration }
+
+func (e waitError) Error() string             { return domain.ErrRateLimited.Error() }
+func (e waitError) Unwrap() error             { return domain.ErrRateLimited }
+func (e waitError) RetryAfter() time.Duration { return e.after }
+
+func TestRateLimitingPassesFlexHRMsRetryAfterOnAsRetryInfo(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"retry_after_given_becomes_retry_info", fmt.Errorf("find: %w", waitError{3 * time.Second}), 3 * time.Second},
+		{"no_retry_after_means_no_retry_info", fmt.Errorf("find: %w", domain.ErrRateLimited), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := ports.NewGRPCServer(failingDirectory{tt.err}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = srv.GetEmployee(t.Context(), &edv1.GetEmployeeRequest{EmployeeNumber: "1001"})
+			st := status.Convert(err)
+			var got time.Duration
+			for _, d := range st.Details() {
+				if ri, ok := d.(*errdetails.RetryInfo); ok {
+					got = ri.GetRetryDelay().AsDuration()
+				}
+			}
+			if st.Code() != codes.ResourceExhausted || got != tt.want {
+				t.Fatalf("code %s, RetryInfo %s; want ResourceExhausted and %s", st.Code(), got, tt.want)
+			}
+		})
 	}
 }
