@@ -34,6 +34,9 @@ type Config struct {
 	TLSKeyFile  string `env:"GATEWAY_TLS_KEY_FILE"`
 	// ShutdownTimeout bounds the graceful drain of in-flight requests.
 	ShutdownTimeout time.Duration `env:"GATEWAY_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// Listener, when set, is served instead of listening on Addr: tests
+	// that must know the edge's URL before it starts hand one in.
+	Listener net.Listener `env:"-"`
 }
 
 // Validate reports the first setting that cannot work, naming its variable.
@@ -122,9 +125,11 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Gateway, erro
 		g.srv.TLSConfig = reloader.TLSConfig()
 		g.tls = true
 	}
-	lis, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, g.closeConns(fmt.Errorf("GATEWAY_ADDR: %w", err))
+	lis := cfg.Listener
+	if lis == nil {
+		if lis, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, g.closeConns(fmt.Errorf("GATEWAY_ADDR: %w", err))
+		}
 	}
 	g.lis = lis
 	go func() {

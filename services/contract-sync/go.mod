@@ -3,6 +3,7 @@ module github.com/flexflow/flexflow/services/contract-sync
 go 1.26.0
 
 require (
+	github.com/flexflow/flexflow/gateway v0.0.0
 	github.com/flexflow/flexflow/libs v0.0.0
 	github.com/flexflow/flexflow/libs/flexhrm v0.0.0
 	github.com/flexflow/flexflow/libs/oneflow v0.0.0
@@ -56,6 +57,7 @@ require (
 )
 
 replace (
+	github.com/flexflow/flexflow/gateway => ../../gateway
 	github.com/flexflow/flexflow/libs => ../../libs
 	github.com/flexflow/flexflow/libs/flexhrm => ../../libs/flexhrm
 	github.com/flexflow/flexflow/libs/oneflow => ../../libs/oneflow

@@ -3,10 +3,9 @@ package testenv
 import (
 	"context"
 	"errors"
-	"io"
+	gateway "github.com/flexflow/flexflow/gateway/service"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -16,10 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/flexflow/flexflow/libs/config"
 	flexsandbox "github.com/flexflow/flexflow/libs/flexhrm/sandbox"
@@ -69,7 +66,7 @@ type Env struct {
 	Config   service.Config
 	EdgeURL  string
 	conn     *grpc.ClientConn
-	edge     *http.Server
+	edge     *gateway.Gateway
 	cancelFn context.CancelFunc
 }
 
@@ -90,8 +87,8 @@ func StartNATS(t testing.TB) *server.Server {
 	return ns
 }
 
-// New starts NATS, both sandboxes, the directory, contract-sync and a small
-// HTTP edge that turns the Oneflow sandbox's webhooks into gRPC calls.
+// New starts NATS, both sandboxes, the directory, contract-sync and the real
+// gateway, which the Oneflow sandbox sends its signed webhooks to.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	logger := opts.Logger
@@ -256,35 +253,19 @@ func New(t testing.TB, opts Options) *Env {
 	t.Cleanup(func() { _ = e.conn.Close() })
 	e.Client = contractsyncv1.NewContractSyncServiceClient(e.conn)
 
-	e.edge = &http.Server{Handler: http.HandlerFunc(e.serveWebhook), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = e.edge.Serve(lis) }()
+	edgeArchive := archiveAddr
+	if edgeArchive == "" {
+		edgeArchive = "127.0.0.1:1" // no document-archive in this environment
+	}
+	e.edge, err = gateway.Start(context.Background(), gateway.Config{
+		Addr: lis.Addr().String(), Listener: lis, EmployeeDirectoryAddr: dirAddr,
+		ContractSyncAddr: e.Service.Addr(), DocumentArchiveAddr: edgeArchive, ShutdownTimeout: 5 * time.Second,
+	}, logger)
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
 	t.Cleanup(func() { _ = e.edge.Close() })
 	return e
-}
-
-// serveWebhook is a minimal stand-in for the gateway's webhook route.
-func (e *Env) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "read", http.StatusBadRequest)
-		return
-	}
-	n, err := oneflow.DecodeNotification(body)
-	if err != nil {
-		http.Error(w, "malformed", http.StatusBadRequest)
-		return
-	}
-	_, err = e.Client.ReceiveOneflowWebhook(r.Context(), ToRequest(n))
-	switch status.Code(err) {
-	case codes.OK:
-		w.WriteHeader(http.StatusOK)
-	case codes.Unauthenticated:
-		w.WriteHeader(http.StatusUnauthorized)
-	case codes.InvalidArgument:
-		w.WriteHeader(http.StatusBadRequest)
-	default:
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
 }
 
 // ToRequest converts a decoded notification to the gRPC request.
