@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flexflow/flexflow/deploy/internal/stack"
@@ -44,6 +45,8 @@ type Inputs struct {
 	JaegerUp bool
 	// Secrets holds generated secrets persisted across runs.
 	Secrets map[string]string
+	// Run counts `make run`s on this data directory (1 for the first).
+	Run int
 	// OneflowSandboxArgs are appended to the Oneflow sandbox's arguments
 	// (e.g. -time-scale 0.01 so tests see its resend schedule in seconds,
 	// or -duplicates 3); ignored when a real Oneflow is configured.
@@ -182,6 +185,11 @@ func Build(in Inputs) (Plan, error) {
 	} else {
 		signKey := svc["ONEFLOW_SIGN_KEY"]
 		args := []string{"-listen", oneflowAddr, "-webhook-url", webhookURL}
+		if in.Run > 1 {
+			// The sandbox forgets its contracts on restart but flexflow's
+			// JetStream state is kept: a new run must not reuse their ids.
+			args = append(args, "-first-contract-id", strconv.Itoa(4711+(in.Run-1)*1_000_000))
+		}
 		args = append(args, in.OneflowSandboxArgs...)
 		specs = append(specs, stack.Spec{
 			Name: "oneflow-sandbox", Path: bin("oneflow-sandbox"), Args: args,

@@ -114,6 +114,29 @@ func TestABadVariableStopsStartUpNamingIt(t *testing.T) {
 	}
 }
 
+func TestASecondRunsSandboxDoesNotReuseContractIDs(t *testing.T) {
+	dir := t.TempDir()
+	for want := 1; want <= 2; want++ {
+		run, err := NextRun(dir)
+		if err != nil || run != want {
+			t.Fatalf("run %d, %v; want %d", run, err, want)
+		}
+	}
+	first, _ := Build(Inputs{Env: map[string]string{}, Secrets: map[string]string{}, Run: 1})
+	second, _ := Build(Inputs{Env: map[string]string{}, Secrets: map[string]string{}, Run: 2})
+	args := func(p Plan) string {
+		for _, s := range p.Specs {
+			if s.Name == "oneflow-sandbox" {
+				return strings.Join(s.Args, " ")
+			}
+		}
+		return ""
+	}
+	if strings.Contains(args(first), "-first-contract-id") || !strings.Contains(args(second), "-first-contract-id 1004711") {
+		t.Fatalf("first run %q, second run %q", args(first), args(second))
+	}
+}
+
 func TestSecretsSurviveASecondRun(t *testing.T) {
 	dir := t.TempDir()
 	first, err := LoadOrCreateSecrets(dir)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,21 @@ func LoadOrCreateSecrets(dataDir string) (map[string]string, error) {
 	return secrets, nil
 }
 
+// NextRun counts this run in dataDir/runs and returns its number (1 for
+// the first run on a data directory).
+func NextRun(dataDir string) (int, error) {
+	path := filepath.Join(dataDir, "runs")
+	n := 0
+	if b, err := os.ReadFile(path); err == nil {
+		n, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	n++
+	if err := os.WriteFile(path, []byte(strconv.Itoa(n)+"\n"), 0o600); err != nil {
+		return 0, fmt.Errorf("FLEXFLOW_DATA_DIR: %w", err)
+	}
+	return n, nil
+}
+
 // JaegerListening reports whether a local Jaeger accepts OTLP over HTTP.
 func JaegerListening() bool {
 	c, err := net.DialTimeout("tcp", JaegerOTLPHTTP, 200*time.Millisecond)
@@ -76,7 +92,11 @@ func Run(ctx context.Context, binDir string, env map[string]string, out io.Write
 	if err != nil {
 		return err
 	}
-	plan, err := Build(Inputs{Env: env, BinDir: binDir, DataDir: abs, JaegerUp: JaegerListening(), Secrets: secrets})
+	run, err := NextRun(abs)
+	if err != nil {
+		return err
+	}
+	plan, err := Build(Inputs{Env: env, BinDir: binDir, DataDir: abs, JaegerUp: JaegerListening(), Secrets: secrets, Run: run})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	timeScale := fs.Float64("time-scale", 1, "multiplier for the webhook resend schedule (0.001: 1 s becomes 1 ms)")
 	duplicates := fs.Int("duplicates", 1, "send every webhook this many times")
 	largePDF := fs.Int64("large-pdf-bytes", 0, "serve file 1 as a padded PDF of this many bytes (0: normal)")
+	firstID := fs.Int64("first-contract-id", 0, "id of the first contract created (0: the seed's); a restarted sandbox beside kept flexflow data must not reuse ids")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,10 +59,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		LargePDFBytes:       *largePDF,
 		Logger:              logger,
 	}
-	if *seedPath != "" {
-		seed, err := sandbox.LoadSeed(*seedPath)
-		if err != nil {
-			return err
+	if *seedPath != "" || *firstID > 0 {
+		seed := sandbox.DefaultSeed()
+		if *seedPath != "" {
+			var err error
+			if seed, err = sandbox.LoadSeed(*seedPath); err != nil {
+				return err
+			}
+		}
+		if *firstID > 0 {
+			seed.FirstContractID = *firstID
 		}
 		opts.Seed = &seed
 	}
