@@ -40,8 +40,8 @@ type noQueue struct{}
 func (noQueue) Enqueue(context.Context, *contractsyncv1.ReceiveOneflowWebhookRequest) (bool, error) {
 	return false, nil
 }
-func (noQueue) EnqueueReplay(context.Context, int64) error     { return nil }
-func (noQueue) EnqueueRetry(context.Context, int64, int) error { return nil }
+func (noQueue) EnqueueReplay(context.Context, int64) error             { return nil }
+func (noQueue) EnqueueRetry(context.Context, int64, int, string) error { return nil }
 
 func TestFailuresArePagedNewestFirst(t *testing.T) {
 	base := time.Date(2026, 5, 2, 10, 0, 0, 0, time.UTC)

@@ -178,8 +178,10 @@ type WebhookQueue interface {
 	// EnqueueReplay queues an operator replay on the contract's subject.
 	EnqueueReplay(ctx context.Context, contractID int64) error
 	// EnqueueRetry queues a scheduled retry of parked work, deduplicated per
-	// attempt.
-	EnqueueRetry(ctx context.Context, contractID int64, attempt int) error
+	// key: the same key (replicas scheduling the same attempt) is queued
+	// once, so a key must name the parking episode, not only the attempt
+	// number, which starts at 1 again each time a contract is parked.
+	EnqueueRetry(ctx context.Context, contractID int64, attempt int, key string) error
 }
 
 // SignatureVerifier checks a Oneflow webhook signature in constant time.

@@ -37,6 +37,12 @@ func NewRetryScheduler(kv jetstream.KeyValue, queue app.WebhookQueue, logger *sl
 type dueRetry struct {
 	at      time.Time
 	attempt int
+	// next is the parked work's NextAttempt: with the attempt it names the
+	// parking episode, so every replica derives the same message id.
+	next time.Time
+	// rounds counts republishes: each needs its own id, or the stream's
+	// duplicate window would drop it.
+	rounds int
 }
 
 // Run schedules until ctx ends.
@@ -83,7 +89,10 @@ func (s *RetryScheduler) Run(ctx context.Context) error {
 				delete(due, id)
 				continue
 			}
-			due[id] = dueRetry{at: st.Pending.NextAttempt, attempt: st.Pending.Attempts}
+			if d, ok := due[id]; ok && d.attempt == st.Pending.Attempts && d.next.Equal(st.Pending.NextAttempt) {
+				continue // the same parked work, already scheduled
+			}
+			due[id] = dueRetry{at: st.Pending.NextAttempt, attempt: st.Pending.Attempts, next: st.Pending.NextAttempt}
 			reset()
 		case <-timer.C:
 			now := time.Now()
@@ -91,12 +100,14 @@ func (s *RetryScheduler) Run(ctx context.Context) error {
 				if d.at.After(now) {
 					continue
 				}
-				if err := s.queue.EnqueueRetry(ctx, id, d.attempt); err != nil {
+				key := strconv.FormatInt(d.next.UnixNano(), 36) + "-" + strconv.Itoa(d.rounds)
+				if err := s.queue.EnqueueRetry(ctx, id, d.attempt, key); err != nil {
 					s.logger.WarnContext(ctx, "queueing a retry failed", slog.Int64("oneflow.contract.id", id),
 						slog.String("error", err.Error()))
 					d.at = now.Add(5 * time.Second)
 				} else {
 					d.at = now.Add(s.Republish)
+					d.rounds++
 				}
 				due[id] = d
 			}

@@ -435,11 +435,13 @@ func (s *Store) EnqueueReplay(ctx context.Context, contractID int64) error {
 }
 
 // EnqueueRetry implements app.WebhookQueue. The message id names the
-// attempt, so schedulers on several replicas queue it once.
-func (s *Store) EnqueueRetry(ctx context.Context, contractID int64, attempt int) error {
+// attempt and its key, so schedulers on several replicas queue it once,
+// while a contract parked again within the stream's duplicate window (its
+// attempts counting from 1 again) still gets its retry.
+func (s *Store) EnqueueRetry(ctx context.Context, contractID int64, attempt int, key string) error {
 	req := &contractsyncv1.ReceiveOneflowWebhookRequest{Contract: &contractsyncv1.OneflowContractRef{Id: contractID}}
 	_, err := s.publish(ctx, domain.WebhookSubject(contractID, s.partitions),
-		fmt.Sprintf("retry-%d-%d", contractID, attempt), req,
+		fmt.Sprintf("retry-%d-%d-%s", contractID, attempt, key), req,
 		nats.Header{HeaderRetry: []string{strconv.Itoa(attempt)}})
 	return err
 }
