@@ -270,7 +270,13 @@ func (s *system) proc(name string) *stack.Process {
 // a failed test shows the end of the stack's output.
 func (s *system) stop() {
 	if s.t.Failed() {
-		s.t.Logf("last lines of the stack's output:\n%s", s.logTail(150))
+		s.t.Logf("last lines of the stack's output:\n%s", s.logTail(60))
+		name := strings.NewReplacer("/", "_", " ", "_").Replace(s.t.Name())
+		if f, err := os.CreateTemp("", "flexflow-e2e-"+name+"-*.log"); err == nil {
+			_, _ = f.WriteString(s.logs.String())
+			f.Close()
+			s.t.Logf("the stack's whole output: %s", f.Name())
+		}
 	}
 	if s.conn != nil {
 		s.conn.Close()
