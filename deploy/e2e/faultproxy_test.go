@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
@@ -24,8 +25,13 @@ type faultProxy struct {
 	mu       sync.Mutex
 	ratio    float64
 	statuses []int
-	failed   int
-	passed   int
+	// lostRatio of the writes reach the sandbox but their answer is
+	// replaced by a 502, as when a load balancer times out after the
+	// backend did the work.
+	lostRatio float64
+	failed    int
+	lost      int
+	passed    int
 }
 
 func startFaultProxy(t *testing.T, target string) *faultProxy {
@@ -57,25 +63,45 @@ func (p *faultProxy) SetFailures(ratio float64, statuses ...int) {
 	p.ratio, p.statuses = ratio, statuses
 }
 
-// Counts returns how many API calls the proxy failed and let through.
-func (p *faultProxy) Counts() (failed, passed int) {
+// LoseAnswers makes ratio of the API writes (not GET) reach the sandbox
+// and then answers them 502 instead of the sandbox's answer.
+func (p *faultProxy) LoseAnswers(ratio float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.failed, p.passed
+	p.lostRatio = ratio
+}
+
+// Counts returns how many API calls the proxy failed before the sandbox,
+// answered 502 after the sandbox did the work, and let through.
+func (p *faultProxy) Counts() (failed, lost, passed int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failed, p.lost, p.passed
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	api := strings.HasPrefix(r.URL.Path, "/v1/")
 	p.mu.Lock()
 	fail := api && p.ratio > 0 && len(p.statuses) > 0 && rand.Float64() < p.ratio
+	lose := api && !fail && r.Method != http.MethodGet && p.lostRatio > 0 && rand.Float64() < p.lostRatio
 	status := 0
-	if fail {
+	switch {
+	case fail:
 		status = p.statuses[rand.IntN(len(p.statuses))]
 		p.failed++
-	} else if api {
+	case lose:
+		p.lost++
+	case api:
 		p.passed++
 	}
 	p.mu.Unlock()
+	if lose {
+		p.proxy.ServeHTTP(httptest.NewRecorder(), r)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html>502 Bad Gateway (the e2e fault proxy lost the answer)</html>"))
+		return
+	}
 	if fail {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)

@@ -79,6 +79,7 @@ func startResendRun(ctx context.Context, t *testing.T, s *system, contracts int)
 // of order, waits for the system to go idle and checks every contract.
 func (r *resendRun) finish(ctx context.Context, t *testing.T, stopKnob context.CancelFunc) (sideEffects, deliveryStats) {
 	t.Helper()
+	r.w.explain(ctx, t)
 	if err := r.fanout.wait(ctx); err != nil {
 		t.Fatalf("scheduled resends: %v", err)
 	}

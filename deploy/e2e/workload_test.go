@@ -659,3 +659,31 @@ func joinErrs(errs []error) error {
 	}
 	return errors.Join(errs...)
 }
+
+// explain logs the sync log and archive records of up to five contracts
+// that did not finish, so a failed run says where each one stopped.
+func (w *workload) explain(ctx context.Context, t *testing.T) {
+	t.Helper()
+	shown := 0
+	for _, c := range w.contracts {
+		if c.err == nil || c.id == 0 || shown == 5 {
+			continue
+		}
+		shown++
+		var b strings.Builder
+		fmt.Fprintf(&b, "contract #%d (%s, id %d) stopped: %v\n", c.i, c.life, c.id, c.err)
+		if r, err := w.sys.sync.GetContractSync(w.sys.authed(ctx), &contractsyncv1.GetContractSyncRequest{ContractId: c.id}); err == nil {
+			fmt.Fprintf(&b, "  state: %v\n", r.GetSync())
+			for _, e := range r.GetEntries() {
+				fmt.Fprintf(&b, "  %s %s %-9s %-28s %v %s\n", e.GetTime().AsTime().Format("15:04:05.000"), e.GetService(),
+					e.GetFlow(), e.GetStep(), e.GetOutcome(), e.GetReason())
+			}
+		}
+		if r, err := w.sys.archive.ListDocuments(w.sys.authed(ctx), &documentarchivev1.ListDocumentsRequest{ContractId: c.id}); err == nil {
+			for _, d := range r.GetDocuments() {
+				fmt.Fprintf(&b, "  archived %v generation %d: %s\n", d.GetStatus(), d.GetGeneration(), d.GetTitle())
+			}
+		}
+		t.Log(b.String())
+	}
+}
