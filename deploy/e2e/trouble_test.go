@@ -66,7 +66,9 @@ func TestUpstreamTroubleIsRetriedAndEverythingCompletesOnceItStops(t *testing.T)
 			name: "flex_hrm_answering_429_with_retry_after_beyond_3_calls_a_second", contracts: n,
 			trouble: func(ctx context.Context, t *testing.T, s *system) func() {
 				s.must(s.flex(ctx, http.MethodPost, "/_sandbox/rate-limit", map[string]any{"requestsPerSecond": 3, "burst": 3, "retryAfterSeconds": 1}, nil))
-				return func() { s.must(s.flex(ctx, http.MethodPost, "/_sandbox/rate-limit", map[string]any{"requestsPerSecond": 0}, nil)) }
+				return func() {
+					s.must(s.flex(ctx, http.MethodPost, "/_sandbox/rate-limit", map[string]any{"requestsPerSecond": 0}, nil))
+				}
 			},
 		},
 		{
