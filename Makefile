@@ -69,6 +69,17 @@ lint: tools ## gofmt, go vet and buf checks
 test: tools proto-check lint build $(JAEGER) ## every test of every module (what CI runs)
 	FLEXFLOW_BIN=$(BIN) $(GO) test $(GOTEST_FLAGS) work
 
+# The long fault runs of deploy/e2e (FLEXFLOW_CHAOS=1): 200 contracts with every
+# webhook resent 3 to 10 times; the same while every service is killed at random
+# and restarted; a 3-node NATS cluster losing stream leaders; each vendor failing,
+# rate limiting or slow; outages past the retry budget then replayed; revoked
+# credentials. Each prints its figures (-v). Sizes: FLEXFLOW_RESEND_CONTRACTS,
+# FLEXFLOW_CRASH_CONTRACTS, FLEXFLOW_CLUSTER_CONTRACTS, FLEXFLOW_TROUBLE_CONTRACTS.
+CHAOS_TESTS := ^Test(Resends|Crashes|NATSCluster|UpstreamTrouble|OutagesLonger|RevokedCredentials)
+.PHONY: test-chaos
+test-chaos: build ## the long fault, crash and cluster runs (about 15 minutes on 2 cores)
+	cd deploy && FLEXFLOW_BIN=$(BIN) FLEXFLOW_CHAOS=1 $(GO) test -race -count=1 -timeout 30m -v -run '$(CHAOS_TESTS)' ./e2e/
+
 # Go benchmarks of every module, then the load tool's whole-system scenarios;
 # both land in BENCHMARKS.md with the machine, Go version and date.
 BENCHTIME ?= 1x

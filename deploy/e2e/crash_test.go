@@ -131,48 +131,55 @@ func TestCrashesOfEveryServiceAtRandomMomentsLoseNothingAndRepeatNothing(t *test
 
 func TestNATSClusterLosingANodeMidRunLosesNothingAndRepeatsNothing(t *testing.T) {
 	requireChaos(t)
-	n := envInt("FLEXFLOW_CLUSTER_CONTRACTS", 100)
+	n := envInt("FLEXFLOW_CLUSTER_CONTRACTS", 200)
 	ctx := contextWithTimeout(t, 12*time.Minute)
 	s := startSystem(t, systemOptions{NATSCluster: true, ServiceEnv: shortRetries(), OneflowSandboxArgs: fastResends})
 	run, stopKnob := startResendRun(ctx, t, s, n)
 	run.w.wait = 4 * time.Minute
 
-	// Kill the node leading the webhook stream once a third of the
-	// contracts have started, keep it down a while, bring it back.
-	var once sync.Once
-	var victim string
-	var downFor time.Duration
-	killed := make(chan struct{})
-	started := 0
-	var mu sync.Mutex
-	run.w.beforeStep = func(c *contractLife, step string) {
-		if step != "create" {
-			return
-		}
-		mu.Lock()
-		started++
-		go3 := started == n/3
-		mu.Unlock()
-		if !go3 {
-			return
-		}
-		once.Do(func() {
-			go func() {
-				defer close(killed)
-				victim = streamLeader(ctx, t, s, "FLEXFLOW_WEBHOOKS")
-				s.kill(victim)
-				t0 := time.Now()
-				time.Sleep(8 * time.Second)
-				if err := s.restart(ctx, victim); err != nil {
-					t.Errorf("restart %s: %v", victim, err)
-				}
-				downFor = time.Since(t0)
-			}()
-		})
+	// Once a third of the contracts have started, kill the node leading
+	// the webhook stream, keep it down a while and bring it back; at two
+	// thirds, the same for the node leading the contract-state bucket.
+	type outage struct {
+		after  int
+		stream string
+		victim string
+		down   time.Duration
 	}
+	outages := []*outage{{after: n / 3, stream: "FLEXFLOW_WEBHOOKS"}, {after: 2 * n / 3, stream: "KV_flexflow_contracts"}}
+	created := make(chan struct{}, n)
+	run.w.beforeStep = func(c *contractLife, step string) {
+		if step == "create" {
+			created <- struct{}{}
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seen := 0
+		for _, o := range outages {
+			for seen < o.after {
+				select {
+				case <-created:
+					seen++
+				case <-ctx.Done():
+					return
+				}
+			}
+			o.victim = streamLeader(ctx, t, s, o.stream)
+			s.kill(o.victim)
+			t0 := time.Now()
+			time.Sleep(8 * time.Second)
+			if err := s.restart(ctx, o.victim); err != nil {
+				t.Errorf("restart %s: %v", o.victim, err)
+				return
+			}
+			o.down = time.Since(t0)
+		}
+	}()
 	began := time.Now()
 	errs := run.w.run(ctx, 30)
-	<-killed
+	<-done
 	if len(errs) > 0 {
 		t.Errorf("%d of %d contracts did not finish their life:\n%v", len(errs), n, joinErrs(errs))
 	}
@@ -180,8 +187,11 @@ func TestNATSClusterLosingANodeMidRunLosesNothingAndRepeatsNothing(t *testing.T)
 	for _, name := range []string{"FLEXFLOW_WEBHOOKS", "FLEXFLOW_EVENTS", "FLEXFLOW_SYNCLOG", "KV_flexflow_contracts", "KV_flexflow_callbacks"} {
 		checkReplicas(ctx, t, s, name)
 	}
-	t.Logf("%d contracts (%s) on a 3-node cluster; %s (leader of FLEXFLOW_WEBHOOKS) killed after %d creates and down %s; checked after %s",
-		n, run.w.lifeMix(), victim, n/3, downFor.Round(time.Second), time.Since(began).Round(time.Second))
+	for _, o := range outages {
+		t.Logf("%s (leader of %s) killed after %d creates, down %s", o.victim, o.stream, o.after, o.down.Round(time.Second))
+	}
+	t.Logf("%d contracts (%s) on a 3-node cluster with 3 replicas, checked after %s; %d sync reads answered Unavailable and asked again",
+		n, run.w.lifeMix(), time.Since(began).Round(time.Second), s.syncRetries.Load())
 	t.Logf("%d notifications, %d deliveries answered 200 (%d to %d per notification), %d refused",
 		st.Notifications, st.Deliveries, st.Min, st.Max, st.Refused)
 	t.Logf("side effects: %v", effects)

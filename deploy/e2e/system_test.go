@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,6 +92,9 @@ type system struct {
 	natsNodes     []string // process names of the NATS nodes
 
 	proxy *faultProxy
+	// syncRetries counts GetContractSync calls answered Unavailable and
+	// asked again during the final checks.
+	syncRetries atomic.Int64
 
 	conn    *grpc.ClientConn
 	aconn   *grpc.ClientConn

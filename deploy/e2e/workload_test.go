@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
 	documentarchivev1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/documentarchive/v1"
 )
@@ -590,7 +593,7 @@ func (w *workload) verify(ctx context.Context, t *testing.T) sideEffects {
 		if c.signed() && cities[c.emp.ID] != c.city {
 			problems = append(problems, fmt.Sprintf("Flex HRM city %q, want %q", cities[c.emp.ID], c.city))
 		}
-		r, err := s.sync.GetContractSync(s.authed(ctx), &contractsyncv1.GetContractSyncRequest{ContractId: c.id})
+		r, err := s.contractSync(ctx, c.id)
 		switch {
 		case err != nil:
 			problems = append(problems, "sync state: "+err.Error())
@@ -672,7 +675,7 @@ func (w *workload) explain(ctx context.Context, t *testing.T) {
 		shown++
 		var b strings.Builder
 		fmt.Fprintf(&b, "contract #%d (%s, id %d) stopped: %v\n", c.i, c.life, c.id, c.err)
-		if r, err := w.sys.sync.GetContractSync(w.sys.authed(ctx), &contractsyncv1.GetContractSyncRequest{ContractId: c.id}); err == nil {
+		if r, err := w.sys.contractSync(ctx, c.id); err == nil {
 			fmt.Fprintf(&b, "  state: %v\n", r.GetSync())
 			for _, e := range r.GetEntries() {
 				fmt.Fprintf(&b, "  %s %s %-9s %-28s %v %s\n", e.GetTime().AsTime().Format("15:04:05.000"), e.GetService(),
@@ -686,4 +689,21 @@ func (w *workload) explain(ctx context.Context, t *testing.T) {
 		}
 		t.Log(b.String())
 	}
+}
+
+// contractSync reads a contract's sync state and log, asking again (up to
+// five times) while contract-sync answers Unavailable, as its message says
+// to; the retries are counted in s.syncRetries for the report.
+func (s *system) contractSync(ctx context.Context, id int64) (*contractsyncv1.GetContractSyncResponse, error) {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var r *contractsyncv1.GetContractSyncResponse
+		r, err = s.sync.GetContractSync(s.authed(ctx), &contractsyncv1.GetContractSyncRequest{ContractId: id})
+		if status.Code(err) != codes.Unavailable {
+			return r, err
+		}
+		s.syncRetries.Add(1)
+		time.Sleep(500 * time.Millisecond)
+	}
+	return nil, err
 }
