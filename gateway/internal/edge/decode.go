@@ -1,11 +1,13 @@
 package edge
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // marshaler decodes request bodies as Oneflow and REST callers send them:
@@ -28,14 +30,25 @@ func newMarshaler() *marshaler {
 	}}
 }
 
-// NewDecoder wraps JSONPb's decoder so a malformed body becomes a short,
-// value-free reason.
+// NewDecoder decodes the whole body as one JSON document: protojson refuses
+// anything after the first value (JSONPb's stream decoder would stop there
+// and let trailing garbage through), and a malformed body becomes a short,
+// value-free reason. Bodies are already bounded to 1 MiB by limitBody.
 func (m *marshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		if err := m.JSONPb.NewDecoder(r).Decode(v); err != nil {
-			if err == io.EOF {
-				return fmt.Errorf("malformed JSON: empty body")
-			}
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("malformed JSON: could not read the body")
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			return fmt.Errorf("malformed JSON: empty body")
+		}
+		if msg, ok := v.(proto.Message); ok {
+			err = m.UnmarshalOptions.Unmarshal(data, msg)
+		} else {
+			err = m.JSONPb.NewDecoder(bytes.NewReader(data)).Decode(v)
+		}
+		if err != nil {
 			return fmt.Errorf("malformed JSON: %s", shortReason(err))
 		}
 		return nil

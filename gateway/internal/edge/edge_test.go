@@ -143,6 +143,8 @@ func TestWebhookRequestsAtTheEdge(t *testing.T) {
 		{"body_over_one_mebibyte_is_413", "application/json", `{"callback_id":"` + strings.Repeat("x", 1<<20) + `"}`, 413, false, "1 MiB"},
 		{"wrong_content_type_is_415", "text/plain", validWebhook, 415, false, "application/json"},
 		{"invalid_utf8_is_400", "application/json", "{\"callback_id\":\"\xff\xfe\"}", 400, false, "UTF-8"},
+		{"trailing_garbage_after_the_object_is_400", "application/json", validWebhook + ` {"x":1}`, 400, false, "malformed JSON"},
+		{"empty_body_is_400", "application/json", ``, 400, false, "malformed JSON"},
 		{"deeply_nested_json_is_400", "application/json", strings.Repeat("[", 20000) + strings.Repeat("]", 20000), 400, false, "malformed JSON"},
 		{"contract_id_of_another_type_is_400_without_echoing_it", "application/json", `{"contract":{"id":"secret-value"},"callback_id":"x"}`, 400, false, "malformed JSON"},
 	}
