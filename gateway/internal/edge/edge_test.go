@@ -300,3 +300,24 @@ func TestUnknownRouteIs404InTheSameShape(t *testing.T) {
 		t.Fatalf("got %d %+v %v", resp.StatusCode, eb, err)
 	}
 }
+
+func TestDecodeErrorReasonsNeverEchoTheInput(t *testing.T) {
+	f := start(t)
+	tests := []struct{ name, body string }{
+		{"unquoted_token", `{"contract":{"id":4711}, HOSTILE-secret-token}`},
+		{"quoted_value_of_the_wrong_type", `{"contract":{"id":"HOSTILE-secret-token"}}`},
+		{"trailing_token", `{"callback_id":"x"} HOSTILE-secret-token`},
+		{"bad_escape", `{"callback_id":"\qHOSTILE-secret-token"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, eb := post(t, f.url+"/v1/webhooks/oneflow", "application/json", tt.body)
+			if resp.StatusCode != 400 || !strings.HasPrefix(eb.Error.Message, "malformed JSON") {
+				t.Fatalf("got %d %q", resp.StatusCode, eb.Error.Message)
+			}
+			if strings.Contains(eb.Error.Message, "HOSTILE") || strings.Contains(eb.Error.Message, "secret") {
+				t.Fatalf("reason echoes the input: %q", eb.Error.Message)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -81,20 +80,37 @@ func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	}
 }
 
-// quoted matches quoted values inside decoder errors, which may carry what a
-// caller sent (personal data on PATCH /v1/employees): they are elided.
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// decodeErrorKinds are the kinds of protojson and encoding/json decoding
+// errors. A reason keeps the position and the kind, never what follows: that
+// is the caller's input (personal data on PATCH /v1/employees, or whatever a
+// hostile sender put there).
+var decodeErrorKinds = []string{
+	"unexpected token", "unexpected EOF", "mismatched close character", "invalid escape code",
+	"invalid UTF-8", "unknown field", "duplicate field", "exceeded max recursion depth",
+	"invalid value for", "invalid value", "syntax error",
+}
 
 // shortReason turns a JSON/protojson decoding error into a short reason that
-// never echoes the caller's values.
+// never echoes the caller's values, e.g. "syntax error (line 1:252):
+// invalid value" or "(line 1:15): invalid value for int64 field id".
 func shortReason(err error) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "proto: ")
-	msg = strings.TrimPrefix(msg, "proto:")
-	msg = quoted.ReplaceAllString(msg, `"…"`)
-	msg = strings.TrimSpace(msg)
-	if len(msg) > 160 {
-		msg = msg[:160] + "…"
+	msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "proto:"), " "))
+	prefix, rest := "", msg
+	if i := strings.Index(msg, "): "); i >= 0 && strings.Contains(msg[:i], "(line ") {
+		prefix, rest = msg[:i+3], msg[i+3:]
 	}
-	return msg
+	for _, kind := range decodeErrorKinds {
+		if !strings.HasPrefix(rest, kind) {
+			continue
+		}
+		if kind == "invalid value for" {
+			// "invalid value for int64 field id: <value>": the field is
+			// schema, the value is input.
+			if j := strings.Index(rest, ":"); j >= 0 {
+				return prefix + rest[:j]
+			}
+		}
+		return prefix + kind
+	}
+	return strings.TrimSuffix(prefix, ": ") + " invalid JSON"
 }
