@@ -9,6 +9,7 @@ import (
 	"time"
 
 	contractsyncv1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/contractsync/v1"
+	documentarchivev1 "github.com/flexflow/flexflow/proto/gen/go/flexflow/documentarchive/v1"
 )
 
 // flexOutage makes every Flex HRM API call fail with one of statuses
@@ -76,3 +77,46 @@ func TestAContractParkedTwiceWithinTheHourIsRetriedBothTimes(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestASignatureResetDuringAnOneflowOutageStillArchivesTheNewPendingVersion:
+// the reset's own work (asking for the new generation's Pending PDF) fails
+// while Oneflow is down and is parked; its retry must still do it, not skip
+// the reset as an event already seen.
+func TestASignatureResetDuringAnOneflowOutageStillArchivesTheNewPendingVersion(t *testing.T) {
+	ctx := contextWithTimeout(t, 4*time.Minute)
+	env := shortRetries()
+	env["ONEFLOW_RETRY_MAX_ELAPSED"] = "300ms"
+	env["CONTRACT_SYNC_INLINE_ATTEMPTS"] = "2"
+	s := startSystem(t, systemOptions{ServiceEnv: env, OneflowProxy: true})
+	w := newWorkload(ctx, t, s, 1)
+	w.wait = 90 * time.Second
+	c := w.contracts[0]
+	c.life = lifeSignatureReset
+	for _, step := range []func(context.Context, *contractLife) error{w.create, w.fill, w.changeDraft, w.publish} {
+		if err := step(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.waitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	s.proxy.SetFailures(1, 503)
+	s.must(s.oneflow(ctx, http.MethodPost, "/_sandbox/contracts/"+itoa64(c.id)+"/reset-signatures", nil, nil))
+	if err := w.waitParked(ctx, c, "signature reset"); err != nil {
+		t.Fatal(err)
+	}
+	s.proxy.SetFailures(0)
+	if err := w.waitDocuments(ctx, c, documentarchivev1.DocumentStatus_DOCUMENT_STATUS_PENDING, 2); err != nil {
+		w.explainOne(ctx, t, c)
+		t.Fatalf("after the outage: %v", err)
+	}
+	s.must(s.oneflow(ctx, http.MethodPost, "/_sandbox/contracts/"+itoa64(c.id)+"/sign", nil, nil))
+	if err := w.waitSigned(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.waitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("side effects: %v", w.verify(ctx, t))
+}

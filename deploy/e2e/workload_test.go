@@ -673,6 +673,14 @@ func (w *workload) explain(ctx context.Context, t *testing.T) {
 			continue
 		}
 		shown++
+		w.explainOne(ctx, t, c)
+	}
+}
+
+// explainOne logs one contract's sync state, sync log and archive records.
+func (w *workload) explainOne(ctx context.Context, t *testing.T, c *contractLife) {
+	t.Helper()
+	{
 		var b strings.Builder
 		fmt.Fprintf(&b, "contract #%d (%s, id %d) stopped: %v\n", c.i, c.life, c.id, c.err)
 		if r, err := w.sys.contractSync(ctx, c.id); err == nil {

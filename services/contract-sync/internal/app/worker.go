@@ -380,7 +380,13 @@ func (w *Worker) runEvents(ctx context.Context, contractID int64, st domain.Stat
 				w.Logger.DebugContext(ctx, "event type ignored", slog.String("oneflow.event.type", ev.Type))
 				continue
 			}
-			if st.SeenEvent(ev.EventID) {
+			// A signature reset is remembered as seen when it bumps the
+			// generation, before its Pending PDF is asked for: skipping it
+			// here would lose that request on a retry, or on a redelivery
+			// after a crash. It runs again instead: its lifecycle step
+			// checks the event id itself and the publish is guarded per
+			// generation.
+			if st.SeenEvent(ev.EventID) && ev.Type != domain.EventContractSignatureReset {
 				continue
 			}
 			// A contract's template never changes: once it is known not to
