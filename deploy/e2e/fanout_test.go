@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -241,27 +240,4 @@ func (f *webhookFanout) stats() deliveryStats {
 		st.Max = max(st.Max, n.Delivered)
 	}
 	return st
-}
-
-// notificationsOf returns a contract's notifications in arrival order.
-func (f *webhookFanout) notificationsOf(contractID int64) []notification {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []notification
-	for _, id := range f.order {
-		if n := f.notes[id]; n.ContractID == contractID {
-			out = append(out, *n)
-		}
-	}
-	return out
-}
-
-// eventTypes lists the event types seen, sorted, for the report.
-func (st deliveryStats) eventTypes() []string {
-	var out []string
-	for k := range st.ByEventType {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

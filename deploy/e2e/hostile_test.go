@@ -75,10 +75,13 @@ func TestHostileRequestsAtTheGatewayGetTheRightStatusAndStoreAndLogNothing(t *te
 	const ignoredContract = 987_654_321
 	seq := 0
 	cb := func() string { seq++; return fmt.Sprintf("hostile-%d-%d", time.Now().UnixNano(), seq) }
+	var signatures []string
 	signed := func(contract any, events any) map[string]any {
 		id := cb()
+		sig := oneflow.Sign(id, s.signKey)
+		signatures = append(signatures, sig)
 		return map[string]any{"contract": map[string]any{"id": contract}, "callback_id": id,
-			"signature": oneflow.Sign(id, s.signKey), "events": events, "marker": hostileMarker}
+			"signature": sig, "events": events, "marker": hostileMarker}
 	}
 	unknown := []map[string]any{{"id": 1, "type": "contract:content_update", "created_time": "2026-01-01T00:00:00Z"}}
 	asJSON := func(v any) []byte {
@@ -88,7 +91,6 @@ func TestHostileRequestsAtTheGatewayGetTheRightStatusAndStoreAndLogNothing(t *te
 		}
 		return b
 	}
-	var signatures []string
 	withSig := func(n map[string]any, sig string) map[string]any {
 		n["signature"] = sig
 		signatures = append(signatures, sig)

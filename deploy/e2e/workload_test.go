@@ -680,23 +680,21 @@ func (w *workload) explain(ctx context.Context, t *testing.T) {
 // explainOne logs one contract's sync state, sync log and archive records.
 func (w *workload) explainOne(ctx context.Context, t *testing.T, c *contractLife) {
 	t.Helper()
-	{
-		var b strings.Builder
-		fmt.Fprintf(&b, "contract #%d (%s, id %d) stopped: %v\n", c.i, c.life, c.id, c.err)
-		if r, err := w.sys.contractSync(ctx, c.id); err == nil {
-			fmt.Fprintf(&b, "  state: %v\n", r.GetSync())
-			for _, e := range r.GetEntries() {
-				fmt.Fprintf(&b, "  %s %s %-9s %-28s %v %s\n", e.GetTime().AsTime().Format("15:04:05.000"), e.GetService(),
-					e.GetFlow(), e.GetStep(), e.GetOutcome(), e.GetReason())
-			}
+	var b strings.Builder
+	fmt.Fprintf(&b, "contract #%d (%s, id %d) stopped: %v\n", c.i, c.life, c.id, c.err)
+	if r, err := w.sys.contractSync(ctx, c.id); err == nil {
+		fmt.Fprintf(&b, "  state: %v\n", r.GetSync())
+		for _, e := range r.GetEntries() {
+			fmt.Fprintf(&b, "  %s %s %-9s %-28s %v %s\n", e.GetTime().AsTime().Format("15:04:05.000"), e.GetService(),
+				e.GetFlow(), e.GetStep(), e.GetOutcome(), e.GetReason())
 		}
-		if r, err := w.sys.archive.ListDocuments(w.sys.authed(ctx), &documentarchivev1.ListDocumentsRequest{ContractId: c.id}); err == nil {
-			for _, d := range r.GetDocuments() {
-				fmt.Fprintf(&b, "  archived %v generation %d: %s\n", d.GetStatus(), d.GetGeneration(), d.GetTitle())
-			}
-		}
-		t.Log(b.String())
 	}
+	if r, err := w.sys.archive.ListDocuments(w.sys.authed(ctx), &documentarchivev1.ListDocumentsRequest{ContractId: c.id}); err == nil {
+		for _, d := range r.GetDocuments() {
+			fmt.Fprintf(&b, "  archived %v generation %d: %s\n", d.GetStatus(), d.GetGeneration(), d.GetTitle())
+		}
+	}
+	t.Log(b.String())
 }
 
 // contractSync reads a contract's sync state and log, asking again (up to
