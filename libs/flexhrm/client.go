@@ -61,6 +61,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Paths replaces the path table (default DefaultPaths()).
 	Paths *Paths
+	// Pacing shapes the rate of all the client's requests after a 429
+	// (default: on, dormant until Flex HRM first answers 429).
+	Pacing PacingPolicy
 }
 
 // Client talks to one Flex HRM API root with one API user. It is safe for
@@ -76,6 +79,7 @@ type Client struct {
 	uploadTimeout  time.Duration
 	logger         *slog.Logger
 	base           http.RoundTripper
+	pacer          *pacer // nil when pacing is disabled
 }
 
 // New builds a Client, refusing an unusable root, missing credentials or a
@@ -113,14 +117,20 @@ func New(opts Options) (*Client, error) {
 	if opts.TracerProvider != nil {
 		otelOpts = append(otelOpts, otelhttp.WithTracerProvider(opts.TracerProvider))
 	}
-	// otelhttp records the request URL on the span; the outer layer hands it a
-	// URL whose personal query values are masked, the inner one restores the
-	// real URL before the request leaves.
-	transport := redactingTransport{next: otelhttp.NewTransport(restoringTransport{next: base}, otelOpts...)}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	var pace *pacer
+	inner := base
+	if !opts.Pacing.Disabled {
+		pace = newPacer(realClock{}, logger)
+		inner = pacingTransport{next: base, pacer: pace}
+	}
+	// otelhttp records the request URL on the span; the outer layer hands it a
+	// URL whose personal query values are masked, the inner one restores the
+	// real URL before the request leaves.
+	transport := redactingTransport{next: otelhttp.NewTransport(restoringTransport{next: inner}, otelOpts...)}
 	c := &Client{
 		root:          root,
 		rootForHumans: forHumans,
@@ -137,6 +147,7 @@ func New(opts Options) (*Client, error) {
 		uploadTimeout:  orDefault(opts.UploadTimeout, defaultUploadTimeout),
 		logger:         logger,
 		base:           base,
+		pacer:          pace,
 	}
 	return c, nil
 }
@@ -225,12 +236,20 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 	if c.retry.MaxAttempts > 0 {
 		opts = append(opts, backoff.WithMaxTries(uint(c.retry.MaxAttempts)))
 	}
+	// A retry's turn in the pacing queue counts against the budget too.
+	actx := context.WithValue(ctx, budgetKey{}, time.Now().Add(c.retry.MaxElapsedTime))
+	var last error
 	resp, err := backoff.Retry(ctx, func() (*response, error) {
 		attempts++
-		resp, err := c.attempt(ctx, req, attempts)
+		resp, err := c.attempt(actx, req, attempts)
 		if err == nil {
 			return resp, nil
 		}
+		if errors.Is(err, errTurnPastBudget) {
+			attempts--
+			return nil, backoff.Permanent(last)
+		}
+		last = err
 		again, retryAfter := retryable(err)
 		if !again || ctx.Err() != nil {
 			return nil, backoff.Permanent(err)
@@ -260,6 +279,25 @@ func (c *Client) attempt(ctx context.Context, req request, n int) (*response, er
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("flexhrm: %s: %w", req.op, context.Cause(ctx))
 	}
+	if c.pacer != nil {
+		// Wait for the turn before the request timeout starts: time in the
+		// client's queue is not the server's slowness. A retry whose turn
+		// would come after the read's retry budget is not made.
+		key := requestKey(req.method, req.path, req.body)
+		wctx := ctx
+		if end, ok := ctx.Value(budgetKey{}).(time.Time); ok && n > 1 {
+			var cancel context.CancelFunc
+			wctx, cancel = context.WithDeadlineCause(ctx, end, errTurnPastBudget)
+			defer cancel()
+		}
+		if err := c.pacer.wait(wctx, key); err != nil {
+			if errors.Is(err, errTurnPastBudget) && ctx.Err() == nil {
+				return nil, errTurnPastBudget
+			}
+			return nil, fmt.Errorf("flexhrm: %s: %w", req.op, err)
+		}
+		ctx = context.WithValue(ctx, pacedKey{}, key)
+	}
 	actx, cancel := context.WithTimeout(context.WithValue(ctx, opKey{}, req.op), c.requestTimeout)
 	defer cancel()
 	var body io.Reader
@@ -271,6 +309,9 @@ func (c *Client) attempt(ctx context.Context, req request, n int) (*response, er
 		return nil, fmt.Errorf("flexhrm: %s: building the request failed", req.op)
 	}
 	c.setHeaders(hreq)
+	// Which try of this call the request is, so that a log on either side
+	// tells a retry from a new request.
+	hreq.Header.Set("Flexflow-Attempt", strconv.Itoa(n))
 	if req.contentType != "" {
 		hreq.Header.Set("Content-Type", req.contentType)
 	}
@@ -318,6 +359,13 @@ func (c *Client) transportError(ctx context.Context, op string, err error) error
 }
 
 var errAttemptTimeout = errors.New("no answer within the request timeout")
+
+// budgetKey carries, in a read's context, when its retry budget ends.
+type budgetKey struct{}
+
+// errTurnPastBudget: a retry's turn in the pacing queue would come after the
+// read's retry budget; the read ends with the previous try's error.
+var errTurnPastBudget = errors.New("pacing turn after the retry budget")
 
 // retryable says whether a read may be tried again, and the server's wait.
 func retryable(err error) (bool, time.Duration) {
