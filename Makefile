@@ -81,12 +81,32 @@ test-chaos: build ## the long fault, crash and cluster runs (about 15 minutes on
 	cd deploy && FLEXFLOW_BIN=$(BIN) FLEXFLOW_CHAOS=1 $(GO) test -race -count=1 -timeout 30m -v -run '$(CHAOS_TESTS)' ./e2e/
 
 # Go benchmarks of every module, then the load tool's whole-system scenarios;
-# both land in BENCHMARKS.md with the machine, Go version and date.
+# both land in BENCHMARKS.md with the machine, Go version and date. Knobs:
+#   BENCH_SCENARIOS   ack (single node), cluster (contract-sync x2 on a 3-node
+#                     NATS cluster), burst (month-end, Flex HRM rate limited)
+#   BENCH_ROUNDS, BENCH_DURATION, BENCH_CONCURRENCY  webhook-ack rounds, each
+#                     variant's time per round, concurrent senders
+#   CLUSTER_ROUNDS    rounds of the cluster scenario
+#   BURST_CONTRACTS   contracts signed at once; the burst lasts about
+#                     calls ÷ BURST_RATE (~15 calls a contract: ~13 min for 1000)
+#   BURST_RATE, BURST_SIZE, BURST_RETRY_AFTER  the Flex HRM sandbox's limit
+# e.g. `make bench BURST_CONTRACTS=200` for a quicker look.
 BENCHTIME ?= 1x
+BENCH_SCENARIOS ?= ack,cluster,burst
+BENCH_ROUNDS ?= 7
+BENCH_DURATION ?= 2s
+BENCH_CONCURRENCY ?= 32
+CLUSTER_ROUNDS ?= 5
+BURST_CONTRACTS ?= 1000
+BURST_RATE ?= 20
+BURST_SIZE ?= 5
+BURST_RETRY_AFTER ?= 1
 .PHONY: bench
 bench: tools build ## benchmarks and load scenarios, as ratios against baselines from the same run -> BENCHMARKS.md
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count=1 -timeout 30m work | tee $(BIN)/bench-go.txt
-	$(BIN)/flexflow-bench -go-bench $(BIN)/bench-go.txt -out BENCHMARKS.md
+	$(BIN)/flexflow-bench -go-bench $(BIN)/bench-go.txt -out BENCHMARKS.md -scenarios $(BENCH_SCENARIOS) \
+	  -rounds $(BENCH_ROUNDS) -duration $(BENCH_DURATION) -concurrency $(BENCH_CONCURRENCY) -cluster-rounds $(CLUSTER_ROUNDS) \
+	  -burst-contracts $(BURST_CONTRACTS) -burst-rate $(BURST_RATE) -burst-size $(BURST_SIZE) -burst-retry-after $(BURST_RETRY_AFTER)
 
 FUZZTIME ?= 20s
 .PHONY: fuzz

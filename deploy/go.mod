@@ -74,4 +74,8 @@ replace (
 	github.com/flexflow/flexflow/services/employee-directory => ../services/employee-directory
 )
 
-require go.yaml.in/yaml/v3 v3.0.5
+require (
+	github.com/flexflow/flexflow/services/document-archive v0.0.0
+	github.com/flexflow/flexflow/services/employee-directory v0.0.0
+	go.yaml.in/yaml/v3 v3.0.5
+)
