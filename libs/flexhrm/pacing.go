@@ -67,11 +67,13 @@ type pacingTuning struct {
 	// for its retry; rememberMax bounds the requests remembered.
 	remember    time.Duration
 	rememberMax int
+	// retryGap is the slots of silence before a refused request's retry.
+	retryGap int
 }
 
 func defaultPacingTuning() pacingTuning {
 	return pacingTuning{beta: 0.9, doubling: time.Second, cubic: 0.01, slowdown: 0.75, window: 10 * time.Second,
-		idleGap: 3 * time.Second, minRate: 0.5, remember: 5 * time.Minute, rememberMax: 4096}
+		idleGap: 3 * time.Second, minRate: 0.5, remember: 5 * time.Minute, rememberMax: 4096, retryGap: 1}
 }
 
 // pacingSlot is the resolution of the answer counter.
@@ -186,7 +188,7 @@ func (p *pacer) enqueue(key uint64, release func()) *turn {
 	if retry {
 		// A retry leaves after a slot of silence, so that the limit has
 		// saved up a request's worth for it.
-		p.next = latest(p.next, p.lastRelease.Add(2*p.interval(now)))
+		p.next = latest(p.next, p.lastRelease.Add(time.Duration(p.tune.retryGap+1)*p.interval(now)))
 	}
 	if len(p.queue) == 0 && !now.Before(p.next) && !now.Before(p.gate()) {
 		p.next = now.Add(p.interval(now))
@@ -290,9 +292,16 @@ func (p *pacer) advance(now time.Time) {
 	if p.learning && !now.Before(p.pausedUntil) {
 		// The first pause is over: the answers to requests that were in
 		// flight when it began have come in too.
-		p.rStart = math.Max(p.tune.minRate, p.tune.beta*p.measured(now))
+		measured := p.measured(now)
+		p.rStart = math.Max(p.tune.minRate, p.tune.beta*measured)
 		p.learning = false
 		p.rate, p.busy, p.updated = p.rStart, 0, now
+		if p.tune.doubling <= 0 {
+			// No slow start: what got through is the limit to dwell near.
+			p.slowStart = false
+			p.rMax = math.Max(p.tune.minRate, measured)
+			p.k = math.Cbrt((p.rMax - p.rate) / p.tune.cubic)
+		}
 		p.logger.Info("flexhrm: Retry-After passed; pacing requests from what got through",
 			"requests_per_second", math.Round(p.rate*100)/100)
 	}

@@ -109,6 +109,9 @@ func TestRefusalRunsCountsOnlyALogicalRequestRefusedRightAfterItsRefusal(t *test
 		{"identical_reads_in_flight_together_are_two_requests", []proxyRecord{
 			rec("GET", "/api/employees", "", 1, 429, 0, 1), rec("GET", "/api/employees", "", 1, 429, 3, 4),
 			rec("GET", "/api/employees", "", 2, 200, 1100, 1101), rec("GET", "/api/employees", "", 2, 200, 1150, 1151)}, 0},
+		{"an_identical_read_refused_while_another_is_retried_is_not_its_retry", []proxyRecord{
+			rec("GET", "/api/documentcategories", "", 1, 429, 0, 1), rec("GET", "/api/documentcategories", "", 1, 429, 1050, 1051),
+			rec("GET", "/api/documentcategories", "", 2, 200, 1100, 1101), rec("GET", "/api/documentcategories", "", 2, 200, 2200, 2201)}, 0},
 		{"a_write_refused_twice_by_its_caller_counts", []proxyRecord{
 			rec("POST", "/api/employmentperiods", "b1", 0, 429, 0, 1), rec("POST", "/api/employmentperiods", "b1", 0, 429, 1500, 1501)}, 1},
 		{"writes_with_different_bodies_are_different_requests", []proxyRecord{

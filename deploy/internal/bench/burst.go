@@ -325,7 +325,8 @@ func BurstScenario(ctx context.Context, o BurstOptions) (BurstResult, error) {
 		res.Processes = append(res.Processes, pc)
 	}
 	res.RefusedTwice, res.RefusedTwiceExamples = refusalRuns(all, 5)
-	res.Timeline = timeline(sys, start, end, 10*time.Second)
+	// About 40 rows, in whole 10 s steps.
+	res.Timeline = timeline(sys, start, end, max(10*time.Second, (res.Elapsed/40).Truncate(10*time.Second)))
 	return res, nil
 }
 

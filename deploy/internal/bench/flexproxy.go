@@ -129,12 +129,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // refusalRuns checks "no request refused twice in a row" and returns how
 // many refusals followed a refusal of the same logical request, with up to
 // limit examples. A read is retried inside the client, which numbers its
-// tries (Flexflow-Attempt): try n refused right after try n-1 was refused is
-// a read refused twice. Identical reads in flight at once (two steps of one
-// flow reading the same employee) each have their own tries, so they are
-// not mistaken for one read refused twice. A write is retried by its caller
-// with the same method, path, query and body: a write refused when the
-// previous same-key write was refused counts too.
+// tries (Flexflow-Attempt): try n ≥ 2 exists only because try n-1 failed,
+// and during the burst the only failure is a 429 (the report shows no other
+// error), so a read's try n ≥ 2 answered 429 is a read refused twice. That
+// holds even when identical reads of several callers are in flight at once
+// (the company's document categories, the same employee read by two steps
+// of a flow), which the wire cannot tell apart. A write is retried by its
+// caller with the same method, path, query and body: a write refused when
+// the previous same-key write was refused counts too.
 func refusalRuns(recs []proxyRecord, limit int) (int, []string) {
 	byKey := map[string][]proxyRecord{}
 	for _, r := range recs {
@@ -142,12 +144,16 @@ func refusalRuns(recs []proxyRecord, limit int) (int, []string) {
 	}
 	n := 0
 	var examples []string
-	count := func(prev, r proxyRecord) {
+	count := func(r proxyRecord, prev *proxyRecord) {
 		n++
-		if len(examples) < limit {
-			examples = append(examples, fmt.Sprintf("%s %s at %s, %s after the previous refusal",
-				r.Method, r.Path, r.Time.Format("15:04:05.000"), r.Time.Sub(prev.Done).Round(time.Millisecond)))
+		if len(examples) >= limit {
+			return
 		}
+		e := fmt.Sprintf("%s %s try %d at %s", r.Method, r.Path, max(r.Attempt, 1), r.Time.Format("15:04:05.000"))
+		if prev != nil {
+			e += fmt.Sprintf(", %s after the previous try was refused", r.Time.Sub(prev.Done).Round(time.Millisecond))
+		}
+		examples = append(examples, e)
 	}
 	for _, rs := range byKey {
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Time.Before(rs[j].Time) })
@@ -155,20 +161,25 @@ func refusalRuns(recs []proxyRecord, limit int) (int, []string) {
 			if r.Status != http.StatusTooManyRequests {
 				continue
 			}
-			if r.Attempt >= 2 {
-				// The previous try: the latest same-key request of try n-1.
+			switch {
+			case r.Attempt >= 2:
+				// For the example: the refusal it retried, preferring one
+				// answered long enough before to be its own.
+				var prev *proxyRecord
 				for j := i - 1; j >= 0; j-- {
-					if rs[j].Attempt == r.Attempt-1 {
-						if rs[j].Status == http.StatusTooManyRequests {
-							count(rs[j], r)
+					q := rs[j]
+					if q.Attempt == r.Attempt-1 && q.Status == http.StatusTooManyRequests && !q.Done.After(r.Time) {
+						if prev == nil || r.Time.Sub(q.Done) < 900*time.Millisecond {
+							prev = &rs[j]
 						}
-						break
+						if r.Time.Sub(q.Done) >= 900*time.Millisecond {
+							break
+						}
 					}
 				}
-				continue
-			}
-			if r.Attempt == 0 && i > 0 && rs[i-1].Status == http.StatusTooManyRequests {
-				count(rs[i-1], r)
+				count(r, prev)
+			case r.Attempt == 0 && i > 0 && rs[i-1].Status == http.StatusTooManyRequests:
+				count(r, &rs[i-1])
 			}
 		}
 	}

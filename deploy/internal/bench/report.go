@@ -126,7 +126,7 @@ func BurstMarkdown(r BurstResult) string {
 	if len(r.RefusedTwiceExamples) > 0 {
 		fmt.Fprintf(&b, "Refused twice: %s.\n\n", strings.Join(r.RefusedTwiceExamples, "; "))
 	}
-	b.WriteString("A logical request is one method, path, query and JSON body from one process, in the order sent (a read's retries inside the client and a write's retries by its caller alike).\n\n")
+	b.WriteString("Refused twice in a row: a read whose retry inside the client (its `Flexflow-Attempt` header ≥ 2) was answered 429 again, or a write (same method, path, query and JSON body from the same process) refused again when its caller retried it. Each example gives how long the request had waited after its previous refusal: at least the Retry-After means it was not refused for lack of backoff but because the other process had used the capacity.\n\n")
 	b.WriteString("| process | answered 2xx | share | 429s | other |\n|---|---:|---:|---:|---:|\n")
 	total := 0
 	for _, p := range r.Processes {
@@ -137,11 +137,11 @@ func BurstMarkdown(r BurstResult) string {
 	}
 	if len(r.Timeline) > 0 {
 		b.WriteString("\n<details><summary>Timeline: requests answered 2xx (429s) per second, by process</summary>\n\n| from | employee-directory | document-archive | total |\n|---:|---:|---:|---:|\n")
-		for i, t := range r.Timeline {
-			width := 10.0
-			if i+1 < len(r.Timeline) {
-				width = (r.Timeline[i+1].From - t.From).Seconds()
-			}
+		width := 10.0
+		if len(r.Timeline) > 1 {
+			width = (r.Timeline[1].From - r.Timeline[0].From).Seconds()
+		}
+		for _, t := range r.Timeline {
 			fmt.Fprintf(&b, "| %s | %.1f (%d) | %.1f (%d) | %.1f |\n", t.From, float64(t.Directory)/width, t.DirectoryRefused,
 				float64(t.Archive)/width, t.ArchiveRefused, float64(t.Directory+t.Archive)/width)
 		}
