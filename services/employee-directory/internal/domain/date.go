@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -63,23 +64,5 @@ func (d Date) String() string {
 // Compare returns -1, 0 or +1 as d is before, equal to or after o. The zero
 // Date sorts first.
 func (d Date) Compare(o Date) int {
-	switch {
-	case d.year != o.year:
-		return cmpInt(d.year, o.year)
-	case d.month != o.month:
-		return cmpInt(int(d.month), int(o.month))
-	default:
-		return cmpInt(d.day, o.day)
-	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	default:
-		return 0
-	}
+	return cmp.Or(cmp.Compare(d.year, o.year), cmp.Compare(d.month, o.month), cmp.Compare(d.day, o.day))
 }
