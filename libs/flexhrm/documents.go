@@ -79,13 +79,21 @@ func (c *Client) UploadEmployeeDocument(ctx context.Context, req UploadRequest) 
 
 	start := time.Now()
 	hresp, err := c.http.Do(hreq)
-	if pdf.tooLarge {
-		return Document{}, &tooLargeError{op: op}
+	// A PDF that failed on our side wins over whatever Flex HRM answered:
+	// the server may answer the incomplete body before the transport
+	// reports the failed write, and its answer (a 400 about the file) would
+	// hide the real cause. It never stored anything: countingReader stops
+	// short of the announced length, so the body is never complete.
+	if pdf.tooLarge || pdf.err != nil {
+		if hresp != nil {
+			hresp.Body.Close()
+		}
+		if pdf.tooLarge {
+			return Document{}, &tooLargeError{op: op}
+		}
+		return Document{}, fmt.Errorf("flexhrm: %s: reading the PDF: %w", op, pdf.err)
 	}
 	if err != nil {
-		if pdf.err != nil {
-			return Document{}, fmt.Errorf("flexhrm: %s: reading the PDF: %w", op, pdf.err)
-		}
 		return Document{}, c.transportError(ctx, op, err)
 	}
 	defer hresp.Body.Close()
@@ -142,6 +150,10 @@ type countingReader struct {
 var errPDFTooLarge = errors.New("PDF is over the upload limit")
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.want >= 0 && int64(len(p)) > c.want-c.n+1 {
+		// One byte past the announced size is enough to tell it is longer.
+		p = p[:c.want-c.n+1]
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.n > MaxUploadBytes {
@@ -149,8 +161,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return n, errPDFTooLarge
 	}
 	if c.want >= 0 && c.n > c.want {
+		// Never pass on a byte past the announced size: the body then stays
+		// short of its Content-Length and Flex HRM cannot take it for whole.
 		c.err = fmt.Errorf("the PDF is longer than the announced %d bytes", c.want)
-		return n, c.err
+		return n - int(c.n-c.want), c.err
 	}
 	if err == io.EOF && c.want >= 0 && c.n != c.want {
 		c.err = fmt.Errorf("the PDF ended after %d of the announced %d bytes", c.n, c.want)
