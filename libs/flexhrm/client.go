@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -125,7 +126,7 @@ func New(opts Options) (*Client, error) {
 	inner := base
 	if !opts.Pacing.Disabled {
 		pace = newPacer(realClock{}, logger)
-		inner = pacingTransport{next: base, pacer: pace}
+		inner = pacingTransport{next: base, pacer: pace, peers: opts.Pacing.Peers}
 	}
 	// otelhttp records the request URL on the span; the outer layer hands it a
 	// URL whose personal query values are masked, the inner one restores the
@@ -191,6 +192,31 @@ func (c *Client) CloseIdleConnections() {
 	if ci, ok := c.base.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}
+}
+
+// PeerRefused tells the client that Flex HRM refused another process on the
+// same account (see PacingPolicy.Peers) with retryAfter; a 0 counts as one
+// second, Flex HRM's usual Retry-After. Without pacing it does nothing.
+func (c *Client) PeerRefused(retryAfter time.Duration) {
+	if c.pacer == nil {
+		return
+	}
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	c.pacer.peerRefused(retryAfter)
+}
+
+// RateLimitKey names the rate limit shared by the clients of one customer
+// number, Flex HRM's account (it limits the account, not a process), e.g. to
+// link their pacing (PacingPolicy.Peers): an opaque hash, safe to put in
+// subject names and logs. The API root is left out so that clients reaching
+// Flex HRM through different proxies still meet.
+func RateLimitKey(creds Credentials) string {
+	h := fnv.New64a()
+	h.Write([]byte("flexhrm\x00"))
+	h.Write([]byte(creds.CustomerNumber))
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // APIRoot is the root the client calls, for messages and diagnostics.

@@ -29,13 +29,28 @@ import (
 // for it. While requests queue the rate grows back along a cubic curve: fast
 // at first, flat near the rate that was refused, then faster again, so that
 // capacity another client of the same account stops using is found within
-// seconds. Each Client adapts on its own: two processes sharing one account's
-// limit each learn their part of it (measured in BENCHMARKS.md, month-end
-// burst).
+// seconds. Each Client learns its own rate: two processes sharing one
+// account's limit each learn their part of it. Linked through Peers, each
+// also slows down for the other's refusals, so that the refused request's
+// retry finds the limit saved up instead of the other process using it
+// (measured in BENCHMARKS.md, month-end burst).
 type PacingPolicy struct {
 	// Disabled sends every request as soon as it is made; 429s are then
 	// only retried per read, as RetryPolicy says.
 	Disabled bool
+	// Peers, when set, hears of every 429 this client gets, to tell the
+	// clients of the same account in other processes; their refusals come
+	// back through Client.PeerRefused. Nil: the client paces alone.
+	Peers PacingPeers
+}
+
+// PacingPeers carries a client's refusals to the other processes that share
+// its rate limit (see Client.RateLimitKey), e.g. over NATS.
+type PacingPeers interface {
+	// Refused tells the peers that Flex HRM refused this client with
+	// retryAfter (0: none given). It is called on the request's path and
+	// must not block: best effort, a lost notice only costs a refusal.
+	Refused(retryAfter time.Duration)
 }
 
 // pacingTuning is the pacer's behaviour. It is not configuration: the
@@ -69,11 +84,15 @@ type pacingTuning struct {
 	rememberMax int
 	// retryGap is the slots of silence before a refused request's retry.
 	retryGap int
+	// peerHold is how long, in Retry-Afters, a client slows down after a
+	// peer's refusal: the peer's retry comes a little after its
+	// Retry-After (reads wait up to a fifth longer, jittered).
+	peerHold float64
 }
 
 func defaultPacingTuning() pacingTuning {
 	return pacingTuning{beta: 0.9, doubling: time.Second, cubic: 0.01, slowdown: 0.75, window: 10 * time.Second,
-		idleGap: 3 * time.Second, minRate: 0.5, remember: 5 * time.Minute, rememberMax: 4096, retryGap: 1}
+		idleGap: 3 * time.Second, minRate: 0.5, remember: 5 * time.Minute, rememberMax: 4096, retryGap: 1, peerHold: 2}
 }
 
 // pacingSlot is the resolution of the answer counter.
@@ -337,15 +356,7 @@ func (p *pacer) observe(key uint64, sent time.Time, status int, retryAfter time.
 		return
 	}
 	p.remember(key, now)
-	if until := now.Add(retryAfter); retryAfter > 0 && until.After(p.pausedUntil) {
-		if now.Before(p.pausedUntil) {
-			p.pauses[p.pauseIndex].until = until
-		} else {
-			p.pauseIndex = (p.pauseIndex + 1) % len(p.pauses)
-			p.pauses[p.pauseIndex] = pause{from: now, until: until}
-		}
-		p.pausedUntil = until
-	}
+	p.pauseFor(now, retryAfter)
 	if p.engaged && sent.Before(p.cutAt) {
 		// Sent at the old rate: this refusal was answered by the last cut.
 		return
@@ -378,6 +389,40 @@ func (p *pacer) observe(key uint64, sent time.Time, status int, retryAfter time.
 	}
 	p.logger.Info("flexhrm: Flex HRM is rate limiting this client; pacing its requests",
 		"requests_per_second", math.Round(p.rate*100)/100, "retry_after", retryAfter)
+}
+
+// pauseFor starts (or lengthens) the pause until a Retry-After; p.mu is
+// held.
+func (p *pacer) pauseFor(now time.Time, retryAfter time.Duration) {
+	until := now.Add(retryAfter)
+	if retryAfter <= 0 || !until.After(p.pausedUntil) {
+		return
+	}
+	if now.Before(p.pausedUntil) {
+		p.pauses[p.pauseIndex].until = until
+	} else {
+		p.pauseIndex = (p.pauseIndex + 1) % len(p.pauses)
+		p.pauses[p.pauseIndex] = pause{from: now, until: until}
+	}
+	p.pausedUntil = until
+}
+
+// peerRefused learns that another client sharing this one's limit (another
+// process on the same Flex HRM account) was refused: this client slows
+// down until the peer's Retry-After as it does after its own refusals, so
+// that the limit saves up for the peer's retry instead of this client
+// using it. The rate is left alone: the peer's own cut answers the
+// refusal. A dormant client has no rate to slow, and the first refusal's
+// pause stops it anyway.
+func (p *pacer) peerRefused(retryAfter time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.engaged || p.learning {
+		return
+	}
+	now := p.clock.Now()
+	p.advance(now)
+	p.pauseFor(now, time.Duration(float64(retryAfter)*p.tune.peerHold))
 }
 
 // remember marks a refused request so that its retry goes first; p.mu is
@@ -480,6 +525,7 @@ func earliest(a, b time.Time) time.Time {
 type pacingTransport struct {
 	next  http.RoundTripper
 	pacer *pacer
+	peers PacingPeers // nil: pacing alone
 }
 
 // pacedKey carries, in a request's context, the key of a request that has
@@ -498,7 +544,11 @@ func (t pacingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	sent := t.pacer.clock.Now()
 	resp, err := t.next.RoundTrip(r)
 	if err == nil {
-		t.pacer.observe(key, sent, resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")))
+		retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
+		t.pacer.observe(key, sent, resp.StatusCode, retryAfter)
+		if resp.StatusCode == http.StatusTooManyRequests && t.peers != nil {
+			t.peers.Refused(retryAfter)
+		}
 	}
 	return resp, err
 }

@@ -199,6 +199,42 @@ func TestPacer(t *testing.T) {
 				t.Fatalf("cut to %.2f, back at %.2f after K; want below 9.5, then 10", cut, back)
 			}
 		}},
+		{"a_peer's_refusal_slows_the_client_for_two_retry_afters_without_cutting_its_rate", func(t *testing.T, r *pacerRig) {
+			r.autoAnswer = true
+			r.answers(10, time.Second)
+			r.answer("x", http.StatusTooManyRequests, time.Second)
+			for i := range 200 {
+				r.enqueue(fmt.Sprintf("q%d", i))
+			}
+			r.clock.advance(3 * time.Second)
+			// Past slow start, at the rate last refused: it stays flat.
+			r.p.mu.Lock()
+			r.p.slowStart, r.p.rate, r.p.rMax, r.p.k, r.p.busy = false, 10, 10, 0, 0
+			rate := r.p.rate
+			r.p.mu.Unlock()
+			r.p.peerRefused(time.Second)
+			if math.Abs(r.p.rate-rate) > 0.01 {
+				t.Fatalf("rate %.2f after a peer's refusal, want %.2f", r.p.rate, rate)
+			}
+			before := len(r.released)
+			r.clock.advance(2 * time.Second)
+			slowed := len(r.released) - before
+			before = len(r.released)
+			r.clock.advance(time.Second)
+			after := len(r.released) - before
+			if want := 2 * rate * 0.75; math.Abs(float64(slowed)-want) > 2.5 {
+				t.Errorf("released %d in the two seconds after the peer's refusal, want about %.1f (three quarters of %.1f/s)", slowed, want, rate)
+			}
+			if after < int(rate*0.95) {
+				t.Errorf("released %d in the second after, want about %.1f", after, rate)
+			}
+		}},
+		{"a_dormant_client_ignores_its_peers", func(t *testing.T, r *pacerRig) {
+			r.p.peerRefused(time.Second)
+			r.enqueue("a")
+			r.enqueue("b")
+			r.wantReleased("a", "b")
+		}},
 		{"a_request_whose_context_ends_leaves_the_queue", func(t *testing.T, r *pacerRig) {
 			r.answer("x", http.StatusTooManyRequests, time.Second)
 			ctx, cancel := context.WithCancel(context.Background())

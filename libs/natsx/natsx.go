@@ -46,6 +46,10 @@ type Options struct {
 	EmbeddedListen string
 	// DrainTimeout bounds Close's drain (default 10s).
 	DrainTimeout time.Duration
+	// NoWait returns from Connect at once even while NATS_URL cannot be
+	// reached yet, for a process that can do without NATS for a while
+	// (employee-directory shares only best-effort notices over it).
+	NoWait bool
 }
 
 // Conn is a NATS connection with its JetStream context and, when embedded,
@@ -143,7 +147,9 @@ func Connect(ctx context.Context, opts Options) (*Conn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("natsx: connect to NATS_URL: %w", err)
 		}
-		if !nc.IsConnected() {
+		if !nc.IsConnected() && opts.NoWait {
+			opts.Logger.Warn("nats not reachable yet, retrying in the background")
+		} else if !nc.IsConnected() {
 			opts.Logger.Warn("nats not reachable yet, retrying")
 			select {
 			case <-connected:
@@ -153,7 +159,9 @@ func Connect(ctx context.Context, opts Options) (*Conn, error) {
 			}
 		}
 		c.NC = nc
-		opts.Logger.Info("nats connected", slog.String("server", nc.ConnectedUrlRedacted()))
+		if nc.IsConnected() {
+			opts.Logger.Info("nats connected", slog.String("server", nc.ConnectedUrlRedacted()))
+		}
 	}
 
 	js, err := jetstream.New(c.NC)

@@ -398,3 +398,28 @@ func allCurrent(servers []*server.Server) bool {
 	}
 	return leader
 }
+
+func TestConnectNoWaitReturnsAtOnceAndConnectsLater(t *testing.T) {
+	ctx := testCtx(t)
+	addr := freePort(t)
+	c, err := natsx.Connect(ctx, natsx.Options{URL: "nats://" + addr, Logger: discardLogger(), NoWait: true})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer c.Close()
+	if c.NC.IsConnected() {
+		t.Fatal("connected to a server that does not exist yet")
+	}
+	srv, err := natsx.RunServer(ctx, natsx.ServerOptions{Listen: addr, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("RunServer: %v", err)
+	}
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	for !c.NC.IsConnected() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("never connected once the server was up")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

@@ -89,6 +89,7 @@ func startSystem(ctx context.Context, flex *flexsandbox.Server, logger *slog.Log
 
 	dcfg, err := employeedirectory.Load(map[string]string{
 		"EMPLOYEE_DIRECTORY_ADDR":   "127.0.0.1:0",
+		"NATS_URL":                  srv.ClientURL(),
 		"FLEXHRM_API_ROOT":          s.proxies["employee-directory"].URL(),
 		"FLEXHRM_CREDENTIALS":       flex.Credentials(),
 		"EMPLOYEE_DIRECTORY_TOKENS": benchDirectoryToken,

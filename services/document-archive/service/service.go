@@ -157,10 +157,6 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 	if err != nil {
 		return nil, fmt.Errorf("service: auth policy: %w", err)
 	}
-	flexClient, err := flexhrm.New(flexhrm.Options{APIRoot: cfg.FlexHRMAPIRoot.URL.String(), Credentials: creds, Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("config: FLEXHRM_API_ROOT/FLEXHRM_CREDENTIALS: %w", err)
-	}
 	oneflowClient, err := oneflow.New(oneflow.Options{BaseURL: cfg.OneflowAPIURL.URL.String(), Token: cfg.OneflowAPIToken, UserEmail: cfg.OneflowUserEmail, Logger: logger,
 		Transport: adapters.LengthRecordingTransport(nil)})
 	if err != nil {
@@ -175,6 +171,20 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 	fail := func(err error) (*Service, error) {
 		_ = conn.Close()
 		return nil, err
+	}
+	// Flex HRM limits the account, which employee-directory uses too: the
+	// two tell each other of every 429 (see flexhrm.PacingPolicy.Peers).
+	refusals, err := natsx.NewRefusals(conn.NC, flexhrm.RateLimitKey(creds), logger)
+	if err != nil {
+		return fail(fmt.Errorf("service: %w", err))
+	}
+	flexClient, err := flexhrm.New(flexhrm.Options{APIRoot: cfg.FlexHRMAPIRoot.URL.String(), Credentials: creds, Logger: logger,
+		Pacing: flexhrm.PacingPolicy{Peers: refusals}})
+	if err != nil {
+		return fail(fmt.Errorf("config: FLEXHRM_API_ROOT/FLEXHRM_CREDENTIALS: %w", err))
+	}
+	if err := refusals.Listen(flexClient.PeerRefused); err != nil {
+		return fail(fmt.Errorf("service: %w", err))
 	}
 	if err := adapters.EnsureTopology(ctx, conn.JS, conn.Replicas); err != nil {
 		return fail(fmt.Errorf("service: %w", err))

@@ -47,6 +47,12 @@ type Config struct {
 	// it fails; health stays NOT_SERVING until it passes.
 	FlexHRMCheckInterval time.Duration `env:"FLEXHRM_CHECK_INTERVAL" envDefault:"15s"`
 
+	// NATSURL, when set, links this service's Flex HRM pacing with
+	// document-archive's: each tells the other of every 429 over core NATS,
+	// since Flex HRM limits the account both use. Empty: the service paces
+	// alone. NATS being down never stops it serving.
+	NATSURL string `env:"NATS_URL"`
+
 	// ShutdownTimeout bounds the graceful drain of in-flight calls.
 	ShutdownTimeout time.Duration `env:"EMPLOYEE_DIRECTORY_SHUTDOWN_TIMEOUT" envDefault:"10s"`
 }

@@ -48,6 +48,7 @@ type Service struct {
 	logger   *slog.Logger
 	cfg      Config
 	flex     *flexhrm.Client
+	link     *pacingLink
 	server   *grpcx.Server
 	listener net.Listener
 	cancel   context.CancelFunc
@@ -84,15 +85,29 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 	if err != nil {
 		return nil, fmt.Errorf("service: time zone Europe/Stockholm: %w", err)
 	}
+	link, err := linkPacing(ctx, cfg, creds, logger)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			link.close()
+		}
+	}()
 	flexClient, err := flexhrm.New(flexhrm.Options{
 		APIRoot:        cfg.FlexHRMAPIRoot.String(),
 		Credentials:    creds,
 		RequestTimeout: cfg.FlexHRMRequestTimeout,
 		Retry:          flexhrm.RetryPolicy{MaxElapsedTime: cfg.FlexHRMRetryBudget, InitialInterval: cfg.FlexHRMRetryInitial},
 		Logger:         logger.With("component", "flexhrm"),
+		Pacing:         flexhrm.PacingPolicy{Peers: link.peers()},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("config: FLEXHRM_API_ROOT: %w", err)
+	}
+	if err := link.listen(flexClient.PeerRefused); err != nil {
+		return nil, err
 	}
 	flex, err := adapters.NewFlexHRM(flexClient)
 	if err != nil {
@@ -134,12 +149,14 @@ func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, erro
 		logger:   logger,
 		cfg:      cfg,
 		flex:     flexClient,
+		link:     link,
 		server:   server,
 		listener: lis,
 		cancel:   cancel,
 		served:   make(chan error, 1),
 		ready:    make(chan struct{}),
 	}
+	started = true
 	go func() { s.served <- server.Serve(runCtx, lis) }()
 	s.wg.Go(func() { s.checkFlexHRM(runCtx) })
 	logger.Info("employee-directory started", "addr", lis.Addr().String(), "flexhrm_api_root", flexClient.APIRoot(),
@@ -240,6 +257,7 @@ func (s *Service) Close() error {
 		s.cancel()
 		s.closeErr = <-s.served
 		s.wg.Wait()
+		s.link.close()
 	})
 	return s.closeErr
 }
