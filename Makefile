@@ -21,9 +21,14 @@ help: ## list the targets
 # ---------------------------------------------------------------- tools
 # The tools module is kept out of go.work: buf pulls a pre-release protobuf that
 # must not become the services' protobuf.
+# Tools and Jaeger are built without symbol tables and DWARF (-s -w): nobody
+# debugs them here, and their links are the slowest single-threaded steps of a
+# cold `make test`.
+TOOL_LDFLAGS := -s -w
+
 $(TOOLS_STAMP): tools/go.mod tools/go.sum
 	@mkdir -p $(BIN)
-	GOWORK=off $(GO) -C tools build -o $(BIN)/ tool
+	GOWORK=off $(GO) -C tools build -ldflags='$(TOOL_LDFLAGS)' -o $(BIN)/ tool
 	@touch $@
 
 .PHONY: tools
@@ -32,7 +37,7 @@ tools: $(TOOLS_STAMP) ## build buf, the protoc plugins and grpcurl into bin/
 # Jaeger's cold build takes minutes and ~2 GB of memory: build once, reuse.
 $(JAEGER): tools/jaeger/go.mod tools/jaeger/go.sum
 	@mkdir -p $(BIN)
-	GOWORK=off $(GO) -C tools/jaeger build -o $(JAEGER) github.com/jaegertracing/jaeger/cmd/jaeger
+	GOWORK=off $(GO) -C tools/jaeger build -ldflags='$(TOOL_LDFLAGS)' -o $(JAEGER) github.com/jaegertracing/jaeger/cmd/jaeger
 
 .PHONY: jaeger-build
 jaeger-build: $(JAEGER) ## build the pinned Jaeger v2 into bin/
@@ -65,9 +70,22 @@ lint: tools ## gofmt, go vet and buf checks
 
 # The whole-system tests (deploy/e2e) start the real binaries and Jaeger from
 # bin/, found through FLEXFLOW_BIN.
+#
+# On a cold machine most of `make test` is compiling buf and Jaeger from
+# source. Jaeger is built beside the checks (make -j2), filling the cores
+# while the other steps download modules or link; the checks themselves stay
+# in order, so vet and build reuse each other's compiled packages.
 .PHONY: test
-test: tools proto-check lint build $(JAEGER) ## every test of every module (what CI runs)
+test: ## every test of every module (what CI runs)
+	@$(MAKE) --no-print-directory -j2 test-prerequisites
 	FLEXFLOW_BIN=$(BIN) $(GO) test $(GOTEST_FLAGS) work
+
+.PHONY: test-prerequisites test-checks
+test-prerequisites: $(JAEGER) test-checks
+test-checks:
+	@$(MAKE) --no-print-directory proto-check
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory lint
 
 # The long fault runs of deploy/e2e (FLEXFLOW_CHAOS=1): 200 contracts with every
 # webhook resent 3 to 10 times; the same while every service is killed at random
