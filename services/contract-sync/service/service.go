@@ -49,7 +49,7 @@ type Config struct {
 
 	OneflowAPIURL    config.URL `env:"ONEFLOW_API_URL,required"`
 	OneflowAPIToken  string     `env:"ONEFLOW_API_TOKEN,required" secret:"true"`
-	OneflowUserEmail string     `env:"ONEFLOW_USER_EMAIL,required"`
+	OneflowUserEmail string     `env:"ONEFLOW_USER_EMAIL,required" secret:"true"`
 	OneflowSignKey   string     `env:"ONEFLOW_SIGN_KEY,required" secret:"true"`
 
 	// NATSURL empty starts an embedded server under DataDir.
@@ -128,7 +128,7 @@ func LoadConfig(opts ...config.Option) (Config, error) {
 // RegisterSecrets tells the log and span redactor about every secret in the
 // configuration, so none can reach a log line or a span.
 func (c Config) RegisterSecrets(r *telemetry.Redactor) {
-	for _, s := range []string{c.OneflowAPIToken, c.OneflowSignKey, c.EmployeeDirectoryToken, c.OperatorToken} {
+	for _, s := range []string{c.OneflowAPIToken, c.OneflowSignKey, c.OneflowUserEmail, c.EmployeeDirectoryToken, c.OperatorToken} {
 		r.AddSecret(s)
 	}
 	for _, s := range append(append([]string(nil), c.OperatorTokens...), c.EmployeeTokens...) {
