@@ -82,6 +82,18 @@ func (r *pacerRig) answers(n int, d time.Duration) {
 	}
 }
 
+// queueAfterARefusal: 10 requests/s got through, a refusal, then 200
+// requests queued and answered at once, three seconds on.
+func (r *pacerRig) queueAfterARefusal() {
+	r.autoAnswer = true
+	r.answers(10, time.Second)
+	r.answer("x", http.StatusTooManyRequests, time.Second)
+	for i := range 200 {
+		r.enqueue(fmt.Sprintf("q%d", i))
+	}
+	r.clock.advance(3 * time.Second)
+}
+
 func (r *pacerRig) wantReleased(want ...string) {
 	r.t.Helper()
 	if len(r.released) != len(want) {
@@ -147,13 +159,7 @@ func TestPacer(t *testing.T) {
 			}
 		}},
 		{"a_later_refusal_cuts_the_rate_and_slows_the_rest_until_retry_after", func(t *testing.T, r *pacerRig) {
-			r.autoAnswer = true
-			r.answers(10, time.Second)
-			r.answer("x", http.StatusTooManyRequests, time.Second)
-			for i := range 200 {
-				r.enqueue(fmt.Sprintf("q%d", i))
-			}
-			r.clock.advance(3 * time.Second)
+			r.queueAfterARefusal()
 			r.answer("y", http.StatusTooManyRequests, time.Second)
 			cut := r.p.rate
 			before := len(r.released)
@@ -200,13 +206,7 @@ func TestPacer(t *testing.T) {
 			}
 		}},
 		{"a_peer's_refusal_slows_the_client_for_two_retry_afters_without_cutting_its_rate", func(t *testing.T, r *pacerRig) {
-			r.autoAnswer = true
-			r.answers(10, time.Second)
-			r.answer("x", http.StatusTooManyRequests, time.Second)
-			for i := range 200 {
-				r.enqueue(fmt.Sprintf("q%d", i))
-			}
-			r.clock.advance(3 * time.Second)
+			r.queueAfterARefusal()
 			// Past slow start, at the rate last refused: it stays flat.
 			r.p.mu.Lock()
 			r.p.slowStart, r.p.rate, r.p.rMax, r.p.k, r.p.busy = false, 10, 10, 0, 0
