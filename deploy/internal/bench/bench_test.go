@@ -97,32 +97,35 @@ func TestRefusalRunsCountsOnlyALogicalRequestRefusedRightAfterItsRefusal(t *test
 		return proxyRecord{Method: method, Path: path, Body: body, Attempt: attempt, Status: status, Time: at(sentMs), Done: at(doneMs)}
 	}
 	tests := []struct {
-		name string
-		recs []proxyRecord
-		want int
+		name  string
+		recs  []proxyRecord
+		want  int
+		early int
 	}{
 		{"a_read_refused_then_answered_is_fine", []proxyRecord{
-			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 2, 200, 1100, 1101)}, 0},
+			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 2, 200, 1100, 1101)}, 0, 0},
 		{"a_read_whose_retry_is_refused_again_counts", []proxyRecord{
 			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 2, 429, 1100, 1101),
-			rec("GET", "/api/employees/a", "", 3, 200, 2300, 2301)}, 1},
+			rec("GET", "/api/employees/a", "", 3, 200, 2300, 2301)}, 1, 0},
+		{"a_read_retried_sooner_than_retry_after_and_refused_again_is_early", []proxyRecord{
+			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 2, 429, 500, 501)}, 1, 1},
 		{"identical_reads_in_flight_together_are_two_requests", []proxyRecord{
 			rec("GET", "/api/employees", "", 1, 429, 0, 1), rec("GET", "/api/employees", "", 1, 429, 3, 4),
-			rec("GET", "/api/employees", "", 2, 200, 1100, 1101), rec("GET", "/api/employees", "", 2, 200, 1150, 1151)}, 0},
+			rec("GET", "/api/employees", "", 2, 200, 1100, 1101), rec("GET", "/api/employees", "", 2, 200, 1150, 1151)}, 0, 0},
 		{"an_identical_read_refused_while_another_is_retried_is_not_its_retry", []proxyRecord{
 			rec("GET", "/api/documentcategories", "", 1, 429, 0, 1), rec("GET", "/api/documentcategories", "", 1, 429, 1050, 1051),
-			rec("GET", "/api/documentcategories", "", 2, 200, 1100, 1101), rec("GET", "/api/documentcategories", "", 2, 200, 2200, 2201)}, 0},
+			rec("GET", "/api/documentcategories", "", 2, 200, 1100, 1101), rec("GET", "/api/documentcategories", "", 2, 200, 2200, 2201)}, 0, 0},
 		{"a_write_refused_twice_by_its_caller_counts", []proxyRecord{
-			rec("POST", "/api/employmentperiods", "b1", 0, 429, 0, 1), rec("POST", "/api/employmentperiods", "b1", 0, 429, 1500, 1501)}, 1},
+			rec("POST", "/api/employmentperiods", "b1", 0, 429, 0, 1), rec("POST", "/api/employmentperiods", "b1", 0, 429, 1500, 1501)}, 1, 0},
 		{"writes_with_different_bodies_are_different_requests", []proxyRecord{
-			rec("POST", "/api/employmentperiods", "b1", 0, 429, 0, 1), rec("POST", "/api/employmentperiods", "b2", 0, 429, 5, 6)}, 0},
+			rec("POST", "/api/employmentperiods", "b1", 0, 429, 0, 1), rec("POST", "/api/employmentperiods", "b2", 0, 429, 5, 6)}, 0, 0},
 		{"a_new_call_after_a_refused_one_is_a_new_request", []proxyRecord{
-			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 1, 429, 3000, 3001)}, 0},
+			rec("GET", "/api/employees/a", "", 1, 429, 0, 1), rec("GET", "/api/employees/a", "", 1, 429, 3000, 3001)}, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := refusalRuns(tt.recs, 5); got != tt.want {
-				t.Fatalf("refusalRuns = %d, want %d", got, tt.want)
+			if got, early, _ := refusalRuns(tt.recs, time.Second, 5); got != tt.want || early != tt.early {
+				t.Fatalf("refusalRuns = %d (%d early), want %d (%d early)", got, early, tt.want, tt.early)
 			}
 		})
 	}

@@ -67,10 +67,12 @@ type BurstResult struct {
 	// SignedTwice those with more; PeriodsOnce employees with exactly one
 	// employment period; Failures the contracts listed as failed.
 	SignSynced, SignedOnce, SignedTwice, PeriodsOnce, Failures int
-	// RefusedTwice counts logical requests answered 429 right after a 429.
-	RefusedTwice         int
-	RefusedTwiceExamples []string
-	Processes            []ProcessCalls
+	// RefusedTwice counts logical requests answered 429 right after a 429;
+	// RefusedTwiceEarly those of them retried sooner than the Retry-After
+	// (refused for lack of backoff).
+	RefusedTwice, RefusedTwiceEarly int
+	RefusedTwiceExamples            []string
+	Processes                       []ProcessCalls
 	// Timeline is answered 2xx and 429s per process per interval.
 	Timeline []TimelineStep
 }
@@ -324,7 +326,7 @@ func BurstScenario(ctx context.Context, o BurstOptions) (BurstResult, error) {
 		}
 		res.Processes = append(res.Processes, pc)
 	}
-	res.RefusedTwice, res.RefusedTwiceExamples = refusalRuns(all, 5)
+	res.RefusedTwice, res.RefusedTwiceEarly, res.RefusedTwiceExamples = refusalRuns(all, time.Duration(o.RetryAfterSeconds)*time.Second, 5)
 	// About 40 rows, in whole 10 s steps.
 	res.Timeline = timeline(sys, start, end, max(10*time.Second, (res.Elapsed/40).Truncate(10*time.Second)))
 	return res, nil

@@ -137,15 +137,21 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // of a flow), which the wire cannot tell apart. A write is retried by its
 // caller with the same method, path, query and body: a write refused when
 // the previous same-key write was refused counts too.
-func refusalRuns(recs []proxyRecord, limit int) (int, []string) {
+//
+// early counts those of them refused for lack of backoff: sent sooner than
+// retryAfter after the refusal they retried (or with that refusal not
+// found, to be safe). The rest waited out the Retry-After and found the
+// capacity used by the other process.
+func refusalRuns(recs []proxyRecord, retryAfter time.Duration, limit int) (n, early int, examples []string) {
 	byKey := map[string][]proxyRecord{}
 	for _, r := range recs {
 		byKey[r.key()] = append(byKey[r.key()], r)
 	}
-	n := 0
-	var examples []string
 	count := func(r proxyRecord, prev *proxyRecord) {
 		n++
+		if prev == nil || r.Time.Sub(prev.Done) < retryAfter {
+			early++
+		}
 		if len(examples) >= limit {
 			return
 		}
@@ -183,5 +189,5 @@ func refusalRuns(recs []proxyRecord, limit int) (int, []string) {
 			}
 		}
 	}
-	return n, examples
+	return n, early, examples
 }
