@@ -264,13 +264,7 @@ func TestOutagesLongerThanTheRetryBudgetEndInFailuresThatAReplayCompletes(t *tes
 		for _, c := range cs {
 			s.must(s.oneflow(ctx, http.MethodPost, fmt.Sprintf("/_sandbox/contracts/%d/publish", c.id), nil, nil))
 		}
-		reasons := waitFailures(ctx, t, s, cs, 90*time.Second)
-		t.Logf("reason listed for contract %d: %s", cs[0].id, reasons[cs[0].id])
-		for id, r := range reasons {
-			if !strings.Contains(r, "Oneflow") {
-				t.Errorf("contract %d: reason %q does not name Oneflow", id, r)
-			}
-		}
+		wantReasonsNaming(t, waitFailures(ctx, t, s, cs, 90*time.Second), cs[0].id, "Oneflow")
 		s.proxy.SetFailures(0)
 		replay(ctx, t, s, cs)
 		for _, c := range cs {
@@ -284,13 +278,7 @@ func TestOutagesLongerThanTheRetryBudgetEndInFailuresThatAReplayCompletes(t *tes
 		for _, c := range cs {
 			s.must(s.oneflow(ctx, http.MethodPost, fmt.Sprintf("/_sandbox/contracts/%d/sign", c.id), nil, nil))
 		}
-		reasons := waitFailures(ctx, t, s, cs, 90*time.Second)
-		t.Logf("reason listed for contract %d: %s", cs[0].id, reasons[cs[0].id])
-		for id, r := range reasons {
-			if !strings.Contains(r, "Flex HRM") {
-				t.Errorf("contract %d: reason %q does not name Flex HRM", id, r)
-			}
-		}
+		wantReasonsNaming(t, waitFailures(ctx, t, s, cs, 90*time.Second), cs[0].id, "Flex HRM")
 		s.must(flexOutage(ctx, s))
 		replay(ctx, t, s, cs)
 		parallelSteps(ctx, t, cs, w.waitSigned)
@@ -393,4 +381,16 @@ func TestRevokedCredentialsFailAtOnceWithoutARetryStormAndAReplayRecovers(t *tes
 		t.Fatal(err)
 	}
 	t.Logf("after both revocations and replays: %v", w.verify(ctx, t))
+}
+
+// wantReasonsNaming checks that every failure reason names the vendor that
+// was down, and logs one of them.
+func wantReasonsNaming(t *testing.T, reasons map[int64]string, example int64, vendor string) {
+	t.Helper()
+	t.Logf("reason listed for contract %d: %s", example, reasons[example])
+	for id, r := range reasons {
+		if !strings.Contains(r, vendor) {
+			t.Errorf("contract %d: reason %q does not name %s", id, r, vendor)
+		}
+	}
 }

@@ -85,27 +85,11 @@ func AckScenario(ctx context.Context, o AckOptions) ([]Result, error) {
 	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 
 	logger := o.Logger
-	tokens := config.Tokens{"bench-operator-token-0123456789"}
-	cs, err := contractsync.Start(ctx, contractsync.Config{
-		Addr: "127.0.0.1:0", OneflowAPIURL: mustURL("http://127.0.0.1:1/v1"), OneflowAPIToken: "unused-token",
-		OneflowUserEmail: "bench@example.com", OneflowSignKey: signKey, NATSURL: srv.ClientURL(),
-		NATSReplicas: 1, DataDir: dir, WebhookPartitions: o.Partitions, EmployeeDirectoryAddr: "127.0.0.1:1",
-		EmployeeDirectoryToken: "unused-employee-token", DocumentArchiveAddr: "127.0.0.1:1",
-		OperatorTokens: tokens, TemplateTypeName: "Flex HRM", RetryBudget: time.Hour, RetryBaseDelay: time.Second,
-		RetryMaxDelay: time.Minute, InlineAttempts: 1, InlineBaseDelay: time.Second, AckWait: time.Minute,
-		MaxDeliver: 5, MaxInFlight: 1, Workers: false, OneflowRequestTimeout: time.Second, ShutdownTimeout: 5 * time.Second,
-	}, logger)
+	cs, gw, err := startIngestEdge(ctx, srv.ClientURL(), 1, dir, o.Partitions, logger)
 	if err != nil {
-		return nil, fmt.Errorf("start contract-sync: %w", err)
+		return nil, err
 	}
 	defer cs.Close()
-	gw, err := gateway.Start(ctx, gateway.Config{
-		Addr: "127.0.0.1:0", EmployeeDirectoryAddr: "127.0.0.1:1", ContractSyncAddr: cs.Addr(),
-		DocumentArchiveAddr: "127.0.0.1:1", ShutdownTimeout: 5 * time.Second,
-	}, logger)
-	if err != nil {
-		return nil, fmt.Errorf("start gateway: %w", err)
-	}
 	defer gw.Close()
 
 	nc, err := nats.Connect(srv.ClientURL())
@@ -295,4 +279,32 @@ func load(ctx context.Context, name string, concurrency int, d time.Duration, op
 	}
 	return Result{Name: name, Requests: int64(len(lat)), Errors: errs.Load(), Duration: elapsed,
 		P50: pct(0.50), P99: pct(0.99), PerSecond: float64(len(lat)) / elapsed.Seconds(), Concurrent: concurrency}
+}
+
+// startIngestEdge starts what a webhook meets on its way to JetStream: an
+// ingest-only contract-sync (no workers; its peers and Oneflow unreachable
+// on purpose, nothing but ingest is measured) and a gateway in front of it.
+// The caller closes both, the gateway first.
+func startIngestEdge(ctx context.Context, natsURL string, replicas int, dataDir string, partitions int, logger *slog.Logger) (*contractsync.Service, *gateway.Gateway, error) {
+	cs, err := contractsync.Start(ctx, contractsync.Config{
+		Addr: "127.0.0.1:0", OneflowAPIURL: mustURL("http://127.0.0.1:1/v1"), OneflowAPIToken: "unused-token",
+		OneflowUserEmail: "bench@example.com", OneflowSignKey: signKey, NATSURL: natsURL,
+		NATSReplicas: replicas, DataDir: dataDir, WebhookPartitions: partitions, EmployeeDirectoryAddr: "127.0.0.1:1",
+		EmployeeDirectoryToken: "unused-employee-token", DocumentArchiveAddr: "127.0.0.1:1",
+		OperatorTokens: config.Tokens{benchOperatorToken}, TemplateTypeName: "Flex HRM", RetryBudget: time.Hour, RetryBaseDelay: time.Second,
+		RetryMaxDelay: time.Minute, InlineAttempts: 1, InlineBaseDelay: time.Second, AckWait: time.Minute,
+		MaxDeliver: 5, MaxInFlight: 1, Workers: false, OneflowRequestTimeout: time.Second, ShutdownTimeout: 5 * time.Second,
+	}, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("start contract-sync: %w", err)
+	}
+	gw, err := gateway.Start(ctx, gateway.Config{
+		Addr: "127.0.0.1:0", EmployeeDirectoryAddr: "127.0.0.1:1", ContractSyncAddr: cs.Addr(),
+		DocumentArchiveAddr: "127.0.0.1:1", ShutdownTimeout: 5 * time.Second,
+	}, logger)
+	if err != nil {
+		_ = cs.Close()
+		return nil, nil, fmt.Errorf("start gateway: %w", err)
+	}
+	return cs, gw, nil
 }

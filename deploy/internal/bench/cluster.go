@@ -22,10 +22,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	gateway "github.com/flexflow/flexflow/gateway/service"
-	"github.com/flexflow/flexflow/libs/config"
 	"github.com/flexflow/flexflow/libs/natsx"
 	"github.com/flexflow/flexflow/libs/oneflow"
-	contractsync "github.com/flexflow/flexflow/services/contract-sync/service"
 )
 
 // ClusterOptions size the scaled-out webhook-ack scenario.
@@ -87,7 +85,6 @@ func ClusterScenario(ctx context.Context, o ClusterOptions) (ClusterResult, erro
 	}
 	natsURL := strings.Join(urls, ",")
 
-	tokens := config.Tokens{benchOperatorToken}
 	var gws [2]*gateway.Gateway
 	for i := range 2 {
 		// Each replica dials its own node first, as pods spread over
@@ -98,26 +95,12 @@ func ClusterScenario(ctx context.Context, o ClusterOptions) (ClusterResult, erro
 				own = append(own, u)
 			}
 		}
-		cs, err := contractsync.Start(ctx, contractsync.Config{
-			Addr: "127.0.0.1:0", OneflowAPIURL: mustURL("http://127.0.0.1:1/v1"), OneflowAPIToken: "unused-token",
-			OneflowUserEmail: "bench@example.com", OneflowSignKey: signKey, NATSURL: strings.Join(own, ","),
-			NATSReplicas: 3, DataDir: filepath.Join(dir, "cs"+strconv.Itoa(i)), WebhookPartitions: o.Partitions, EmployeeDirectoryAddr: "127.0.0.1:1",
-			EmployeeDirectoryToken: "unused-employee-token", DocumentArchiveAddr: "127.0.0.1:1",
-			OperatorTokens: tokens, TemplateTypeName: "Flex HRM", RetryBudget: time.Hour, RetryBaseDelay: time.Second,
-			RetryMaxDelay: time.Minute, InlineAttempts: 1, InlineBaseDelay: time.Second, AckWait: time.Minute,
-			MaxDeliver: 5, MaxInFlight: 1, Workers: false, OneflowRequestTimeout: time.Second, ShutdownTimeout: 5 * time.Second,
-		}, logger)
+		cs, gw, err := startIngestEdge(ctx, strings.Join(own, ","), 3, filepath.Join(dir, "cs"+strconv.Itoa(i)), o.Partitions, logger)
 		if err != nil {
-			return res, fmt.Errorf("start contract-sync %d: %w", i+1, err)
+			return res, fmt.Errorf("replica %d: %w", i+1, err)
 		}
 		defer cs.Close()
-		gws[i], err = gateway.Start(ctx, gateway.Config{
-			Addr: "127.0.0.1:0", EmployeeDirectoryAddr: "127.0.0.1:1", ContractSyncAddr: cs.Addr(),
-			DocumentArchiveAddr: "127.0.0.1:1", ShutdownTimeout: 5 * time.Second,
-		}, logger)
-		if err != nil {
-			return res, fmt.Errorf("start gateway %d: %w", i+1, err)
-		}
+		gws[i] = gw
 		defer gws[i].Close()
 	}
 
