@@ -45,7 +45,7 @@ type PacingPolicy struct {
 }
 
 // PacingPeers carries a client's refusals to the other processes that share
-// its rate limit (see Client.RateLimitKey), e.g. over NATS.
+// its rate limit (see RateLimitKey), e.g. over NATS.
 type PacingPeers interface {
 	// Refused tells the peers that Flex HRM refused this client with
 	// retryAfter (0: none given). It is called on the request's path and
@@ -409,9 +409,9 @@ func (p *pacer) pauseFor(now time.Time, retryAfter time.Duration) {
 
 // peerRefused learns that another client sharing this one's limit (another
 // process on the same Flex HRM account) was refused: this client slows
-// down until the peer's Retry-After as it does after its own refusals, so
-// that the limit saves up for the peer's retry instead of this client
-// using it. The rate is left alone: the peer's own cut answers the
+// down for peerHold of the peer's Retry-Afters, as it does after its own
+// refusals, so that the limit saves up for the peer's retry instead of this
+// client using it. The rate is left alone: the peer's own cut answers the
 // refusal. A dormant client has no rate to slow, and the first refusal's
 // pause stops it anyway.
 func (p *pacer) peerRefused(retryAfter time.Duration) {
