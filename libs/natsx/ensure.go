@@ -21,14 +21,23 @@ const (
 	maxPause = time.Second
 )
 
-// EnsureStream creates the stream, or updates it to cfg when it exists, and
-// returns it. Several processes may call it at the same time at start; it
-// retries while JetStream is still starting (cluster without a meta leader,
-// request unanswered) and when another process won a create race, until ctx
-// ends.
+// EnsureStream creates the stream, or updates it to cfg when it exists with
+// another config, and returns it. Several processes may call it at the same
+// time at start; it retries while JetStream is still starting (cluster
+// without a meta leader, request unanswered) and when another process won a
+// create race, until ctx ends.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	return ensure(ctx, "stream "+cfg.Name, func(ctx context.Context) (jetstream.Stream, error) {
-		return js.CreateOrUpdateStream(ctx, cfg)
+		// Create first: the server answers a create with the config the
+		// stream already has as a no-op, so a restart neither rewrites the
+		// stream's metadata nor replaces its config while another process
+		// adds a consumer to it (nats-server 2.15 reads that config unlocked
+		// there). Only a changed config is an update.
+		s, err := js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return js.UpdateStream(ctx, cfg)
+		}
+		return s, err
 	})
 }
 
