@@ -287,6 +287,12 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 		var ae *APIError
 		var te *TransportError
 		switch {
+		case ctx.Err() != nil && errors.Is(err, context.Cause(ctx)):
+			// The call ended with its context, and the error is that
+			// context's cause: possibly another call's error (errgroup
+			// cancels with the first failure), which is not this call's to
+			// count attempts on, and which that call holds too.
+			return nil, fmt.Errorf("flexhrm: %s: %w", req.op, context.Cause(ctx))
 		case errors.As(err, &ae):
 			ae.Attempts = attempts
 		case errors.As(err, &te):

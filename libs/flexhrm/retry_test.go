@@ -296,3 +296,36 @@ func TestConnectionRefusedIsUnavailable(t *testing.T) {
 		t.Fatalf("the error quotes the request URL: %v", err)
 	}
 }
+
+// A read whose context ends with another call's error as its cause (errgroup
+// cancels its siblings with the first failure) reports that cause, and
+// leaves the error alone: the other call holds it too.
+func TestAReadEndedByASiblingsFailureLeavesThatErrorAlone(t *testing.T) {
+	inFlight := make(chan struct{})
+	arrived := sync.OnceFunc(func() { close(inFlight) })
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(ts.Close)
+	c, err := flexhrm.New(flexhrm.Options{APIRoot: ts.URL, Credentials: flexhrm.Credentials{CustomerNumber: "1", Username: "u", Password: "p"}, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sibling := &flexhrm.APIError{Op: "list employment periods", Status: http.StatusNotFound, Attempts: 3}
+	ctx, cancel := context.WithCancelCause(t.Context())
+	go func() {
+		<-inFlight
+		cancel(sibling)
+	}()
+	_, err = c.GetEmployee(ctx, sandbox.EmployeeAnna)
+	if !errors.Is(err, sibling) {
+		t.Fatalf("err = %v, want the sibling's error as the cause", err)
+	}
+	if !strings.HasPrefix(err.Error(), "flexhrm: get employee: ") {
+		t.Errorf("err = %q, want it to name this call", err)
+	}
+	if sibling.Attempts != 3 {
+		t.Errorf("the sibling's error now says %d attempts, want its own 3 untouched", sibling.Attempts)
+	}
+}
