@@ -8,7 +8,11 @@ SHELL := /usr/bin/env bash
 BIN        := $(CURDIR)/bin
 BUF        := $(BIN)/buf
 GO         ?= go
-GOTEST_FLAGS ?= -race -count=1 -timeout 12m
+# -trimpath keeps directory names out of our compiled code and so out of the
+# build cache's keys: a fresh clone elsewhere (CI's, a second checkout) reuses
+# what another clone compiled instead of compiling every package of ours again.
+TRIM         := -trimpath
+GOTEST_FLAGS ?= $(TRIM) -race -count=1 -timeout 12m
 export PATH := $(BIN):$(PATH)
 
 TOOLS_STAMP  := $(BIN)/.tools-stamp
@@ -69,7 +73,7 @@ proto-check: tools ## fail when generated code is stale, lint or format complain
 lint: tools ## gofmt, go vet and buf checks
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^proto/gen/')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(VETFLAGS) work
+	$(GO) vet $(TRIM) $(VETFLAGS) work
 	$(BUF) lint
 
 # The whole-system tests (deploy/e2e) start the real binaries and Jaeger from
@@ -102,7 +106,7 @@ test-checks:
 CHAOS_TESTS := ^Test(Resends|Crashes|NATSCluster|UpstreamTrouble|OutagesLonger|RevokedCredentials)
 .PHONY: test-chaos
 test-chaos: build ## the long fault, crash and cluster runs (about 15 minutes on 2 cores)
-	cd deploy && FLEXFLOW_BIN=$(BIN) FLEXFLOW_CHAOS=1 $(GO) test -race -count=1 -timeout 30m -v -run '$(CHAOS_TESTS)' ./e2e/
+	cd deploy && FLEXFLOW_BIN=$(BIN) FLEXFLOW_CHAOS=1 $(GO) test $(TRIM) -race -count=1 -timeout 30m -v -run '$(CHAOS_TESTS)' ./e2e/
 
 # Go benchmarks of every module, then the load tool's whole-system scenarios;
 # both land in BENCHMARKS.md with the machine, Go version and date. Knobs:
@@ -127,7 +131,7 @@ BURST_SIZE ?= 5
 BURST_RETRY_AFTER ?= 1
 .PHONY: bench
 bench: tools build ## benchmarks and load scenarios, as ratios against baselines from the same run -> BENCHMARKS.md
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count=1 -timeout 30m work | tee $(BIN)/bench-go.txt
+	$(GO) test $(TRIM) -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count=1 -timeout 30m work | tee $(BIN)/bench-go.txt
 	$(BIN)/flexflow-bench -go-bench $(BIN)/bench-go.txt -out BENCHMARKS.md -scenarios $(BENCH_SCENARIOS) \
 	  -rounds $(BENCH_ROUNDS) -duration $(BENCH_DURATION) -concurrency $(BENCH_CONCURRENCY) -cluster-rounds $(CLUSTER_ROUNDS) \
 	  -burst-contracts $(BURST_CONTRACTS) -burst-rate $(BURST_RATE) -burst-size $(BURST_SIZE) -burst-retry-after $(BURST_RETRY_AFTER)
@@ -143,7 +147,7 @@ BINARIES := ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/employee-di
 .PHONY: build
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(BINARIES)
+	$(GO) build $(TRIM) -o $(BIN)/ $(BINARIES)
 
 .PHONY: run
 run: build ## start the whole system on embedded defaults (Ctrl-C stops it)
