@@ -141,13 +141,11 @@ FUZZTIME ?= 20s
 fuzz: ## run every fuzz target for FUZZTIME each
 	./deploy/scripts/fuzz.sh $(FUZZTIME)
 
-BINARIES := ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/employee-directory/cmd/... \
-  ./services/contract-sync/cmd/... ./services/document-archive/cmd/... ./gateway/cmd/... ./deploy/cmd/...
-
 .PHONY: build
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	$(GO) build $(TRIM) -o $(BIN)/ $(BINARIES)
+	$(GO) build $(TRIM) -o $(BIN)/ ./libs/flexhrm/cmd/... ./libs/oneflow/cmd/... ./services/employee-directory/cmd/... \
+	  ./services/contract-sync/cmd/... ./services/document-archive/cmd/... ./gateway/cmd/... ./deploy/cmd/...
 
 .PHONY: run
 run: build ## start the whole system on embedded defaults (Ctrl-C stops it)
