@@ -26,6 +26,7 @@ import (
 // gateway → contract-sync → NATS → document-archive → Flex HRM sandbox, and
 // asserts on what the Flex HRM sandbox stored.
 func TestEveryPendingAndSignedPDFLandsInFlexHRMOnceThroughTheWholePath(t *testing.T) {
+	t.Parallel()
 	s := startSystem(t, systemOptions{ServiceEnv: shortRetries()})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

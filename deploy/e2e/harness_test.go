@@ -37,15 +37,36 @@ func binDir(t *testing.T, names ...string) string {
 	return dir
 }
 
-// freeAddr returns a loopback address nobody listens on right now.
+// handedOut holds every address freeAddr gave in this test process. The
+// whole-system tests run in parallel and each starts its processes a moment
+// after choosing their ports: without it, a port one test chose and has not
+// bound yet could be chosen again by another.
+var handedOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
+
+// freeAddr returns a loopback address nobody listens on right now and no
+// other test of this process was given.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		handedOut.Lock()
+		taken := handedOut.addrs[addr]
+		handedOut.addrs[addr] = true
+		handedOut.Unlock()
+		if !taken {
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no unused loopback port in 100 tries")
+	return ""
 }
 
 // syncBuffer collects the stack's output for the personal-data scan.

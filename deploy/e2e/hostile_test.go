@@ -26,6 +26,7 @@ const hostileMarker = "HOSTILE-e2e-7f3a"
 // that should not be), what flexflow did with what was stored, and finally
 // that no log line carries a signature or a hostile body.
 func TestHostileRequestsAtTheGatewayGetTheRightStatusAndStoreAndLogNothing(t *testing.T) {
+	t.Parallel()
 	ctx := contextWithTimeout(t, 5*time.Minute)
 	s := startSystem(t, systemOptions{ServiceEnv: shortRetries()})
 	hook := s.gatewayURL + "/v1/webhooks/oneflow"

@@ -17,6 +17,7 @@ import (
 // for minutes turns the operator API off for everyone once that many reads
 // happened.)
 func TestSyncLogsStayReadableWhileOperatorsPollThemThousandsOfTimes(t *testing.T) {
+	t.Parallel()
 	ctx := contextWithTimeout(t, 4*time.Minute)
 	s := startSystem(t, systemOptions{ServiceEnv: shortRetries()})
 	var created struct {

@@ -96,6 +96,7 @@ func (r *resendRun) finish(ctx context.Context, t *testing.T, stopKnob context.C
 }
 
 func TestResendsOfEveryWebhookThreeToTenTimesCauseEachSideEffectOnce(t *testing.T) {
+	t.Parallel()
 	n := resendContracts()
 	ctx := contextWithTimeout(t, 15*time.Minute)
 	s := startSystem(t, systemOptions{ServiceEnv: shortRetries()})

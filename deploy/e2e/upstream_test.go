@@ -36,6 +36,7 @@ func (w *workload) waitParked(ctx context.Context, c *contractLife, what string)
 // the first one's message id would be dropped by JetStream's duplicate
 // window and strand the contract for an hour.
 func TestAContractParkedTwiceWithinTheHourIsRetriedBothTimes(t *testing.T) {
+	t.Parallel()
 	ctx := contextWithTimeout(t, 4*time.Minute)
 	env := shortRetries()
 	env["FLEXHRM_RETRY_BUDGET"] = "300ms"
@@ -83,6 +84,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // while Oneflow is down and is parked; its retry must still do it, not skip
 // the reset as an event already seen.
 func TestASignatureResetDuringAnOneflowOutageStillArchivesTheNewPendingVersion(t *testing.T) {
+	t.Parallel()
 	ctx := contextWithTimeout(t, 4*time.Minute)
 	env := shortRetries()
 	env["ONEFLOW_RETRY_MAX_ELAPSED"] = "300ms"
