@@ -35,22 +35,25 @@ func newMarshaler() *marshaler {
 // and let trailing garbage through), and a malformed body becomes a short,
 // value-free reason. Bodies are already bounded to 1 MiB by limitBody.
 func (m *marshaler) NewDecoder(r io.Reader) runtime.Decoder {
-	return runtime.DecoderFunc(func(v any) error {
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return fmt.Errorf("malformed JSON: could not read the body")
-		}
-		if len(bytes.TrimSpace(data)) == 0 {
-			return fmt.Errorf("malformed JSON: empty body")
-		}
-		if msg, ok := v.(proto.Message); ok {
-			err = m.UnmarshalOptions.Unmarshal(data, msg)
-		} else {
-			err = m.JSONPb.NewDecoder(bytes.NewReader(data)).Decode(v)
-		}
-		if err != nil {
-			return fmt.Errorf("malformed JSON: %s", shortReason(err))
-		}
-		return nil
-	})
+	return runtime.DecoderFunc(func(v any) error { return m.decodeBody(r, v) })
+}
+
+// decodeBody decodes r into v (a proto message or any other value).
+func (m *marshaler) decodeBody(r io.Reader, v any) error {
+	data, err := bodyBytes(r)
+	if err != nil {
+		return fmt.Errorf("malformed JSON: could not read the body")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("malformed JSON: empty body")
+	}
+	if msg, ok := v.(proto.Message); ok {
+		err = m.UnmarshalOptions.Unmarshal(data, msg)
+	} else {
+		err = m.JSONPb.NewDecoder(bytes.NewReader(data)).Decode(v)
+	}
+	if err != nil {
+		return fmt.Errorf("malformed JSON: %s", shortReason(err))
+	}
+	return nil
 }

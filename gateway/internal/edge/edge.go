@@ -58,8 +58,9 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 	if opts.HealthTimeout <= 0 {
 		opts.HealthTimeout = 2 * time.Second
 	}
+	m := newMarshaler()
 	gw := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		// Only the bearer token and trace context travel to the backends;
@@ -70,8 +71,8 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		employeedirectoryv1.NewEmployeeDirectoryServiceClient(opts.Backends.EmployeeDirectory)); err != nil {
 		return nil, fmt.Errorf("edge: register employee-directory routes: %w", err)
 	}
-	if err := contractsyncv1.RegisterContractSyncServiceHandlerClient(ctx, gw,
-		contractsyncv1.NewContractSyncServiceClient(opts.Backends.ContractSync)); err != nil {
+	syncClient := contractsyncv1.NewContractSyncServiceClient(opts.Backends.ContractSync)
+	if err := contractsyncv1.RegisterContractSyncServiceHandlerClient(ctx, gw, syncClient); err != nil {
 		return nil, fmt.Errorf("edge: register contract-sync routes: %w", err)
 	}
 	if err := documentarchivev1.RegisterDocumentArchiveServiceHandlerClient(ctx, gw,
@@ -99,6 +100,9 @@ func New(ctx context.Context, opts Options) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document)
 	})
+	// Oneflow's webhook route has a handler of its own (the hot path); the
+	// other methods on its path still meet grpc-gateway's routing answers.
+	mux.Handle("POST "+WebhookPath, limitBody(MaxBodyBytes, &webhookHandler{client: syncClient, m: m}))
 	mux.Handle("/", limitBody(MaxBodyBytes, gw))
 
 	return traced(mux), nil

@@ -3,6 +3,7 @@ package edge_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -37,6 +38,7 @@ type backend struct {
 	webhooks []*contractsyncv1.ReceiveOneflowWebhookRequest
 	md       metadata.MD
 	err      error
+	dup      bool
 }
 
 func (b *backend) ReceiveOneflowWebhook(ctx context.Context, req *contractsyncv1.ReceiveOneflowWebhookRequest) (*contractsyncv1.ReceiveOneflowWebhookResponse, error) {
@@ -47,7 +49,7 @@ func (b *backend) ReceiveOneflowWebhook(ctx context.Context, req *contractsyncv1
 		return nil, b.err
 	}
 	b.webhooks = append(b.webhooks, req)
-	return &contractsyncv1.ReceiveOneflowWebhookResponse{}, nil
+	return &contractsyncv1.ReceiveOneflowWebhookResponse{Duplicate: b.dup}, nil
 }
 
 func (b *backend) GetEmployee(ctx context.Context, req *employeedirectoryv1.GetEmployeeRequest) (*employeedirectoryv1.GetEmployeeResponse, error) {
@@ -185,6 +187,54 @@ func TestWebhookIsDecodedAsOneflowSendsIt(t *testing.T) {
 	}
 	if len(got.GetEvents()) != 1 || got.GetEvents()[0].GetType() != "contract:sign" || got.GetEvents()[0].GetId() != 998877 {
 		t.Fatalf("events %v", got.GetEvents())
+	}
+}
+
+// The webhook route has its own handler: its answers must be what
+// grpc-gateway's route gave (the response message as JSON with every field,
+// Content-Type application/json), it sends no caller header to the backend,
+// and other methods on its path still get the routing answer in the one shape.
+func TestTheWebhookRouteAnswersAsTheGeneratedRouteDid(t *testing.T) {
+	f := start(t)
+	for _, dup := range []bool{false, true} {
+		f.backend.mu.Lock()
+		f.backend.dup = dup
+		f.backend.mu.Unlock()
+		req, _ := http.NewRequest(http.MethodPost, f.url+edge.WebhookPath, strings.NewReader(validWebhook))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer not-for-the-webhook-route")
+		req.Header.Set("Cookie", "session=abc")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := fmt.Sprintf(`{"duplicate":%v}`, dup)
+		if resp.StatusCode != 200 || strings.ReplaceAll(string(body), " ", "") != want || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("duplicate=%v: %d %q %q, want 200 %s application/json", dup, resp.StatusCode, body, resp.Header.Get("Content-Type"), want)
+		}
+		f.backend.mu.Lock()
+		md := f.backend.md
+		f.backend.mu.Unlock()
+		for k := range md {
+			if k == "authorization" || strings.Contains(k, "cookie") || strings.HasPrefix(k, "x-forwarded") {
+				t.Fatalf("the webhook route sent %q to the backend", k)
+			}
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+		req, _ := http.NewRequest(method, f.url+edge.WebhookPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var eb edge.ErrorBody
+		err = json.NewDecoder(resp.Body).Decode(&eb)
+		resp.Body.Close()
+		if err != nil || (resp.StatusCode != 404 && resp.StatusCode != 405) || eb.Error.HTTPStatus != resp.StatusCode {
+			t.Fatalf("%s %s: %d %+v %v", method, edge.WebhookPath, resp.StatusCode, eb, err)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -50,7 +49,7 @@ func limitBody(maxBytes int64, next http.Handler) http.Handler {
 		// Syntax is left to protojson, which parses the body anyway and
 		// fails on malformed JSON with a position; parsing twice would be
 		// the edge's most expensive step on the webhook path.
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = newBufferedBody(body)
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
