@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -54,3 +55,25 @@ func limitBody(maxBytes int64, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// bodyBytes returns a request body limitBody already read into memory
+// without copying it again, or reads any other body.
+func bodyBytes(r io.Reader) ([]byte, error) {
+	if b, ok := r.(*bufferedBody); ok && b.Len() == len(b.data) {
+		_, _ = b.Seek(0, io.SeekEnd) // read, as io.ReadAll would leave it
+		return b.data, nil
+	}
+	return io.ReadAll(r)
+}
+
+// bufferedBody is a request body held in memory by limitBody.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newBufferedBody(data []byte) *bufferedBody {
+	return &bufferedBody{Reader: bytes.NewReader(data), data: data}
+}
+
+func (*bufferedBody) Close() error { return nil }
